@@ -1,0 +1,234 @@
+"""Landing: writes extracted batches into the lake, immutably, with a manifest written last.
+
+Layout (DESIGN.md "Storage"):
+``lake/raw/<source>/<table>/load_date=<date>/<run_id>.parquet`` for landed rows,
+``lake/quarantine/<source>/load_date=<date>/<run_id>.parquet`` for rejected items with their
+reason and raw content, and ``lake/_manifests/<source>/<run_id>.json``, one record per batch.
+
+A batch counts only once its manifest exists: every file is written under a temporary name and
+renamed into place, the manifest last. Files of a run that died before its manifest are
+uncommitted and are swept by the next run of the same source, which then loads the same input
+again, so a failed run can simply be re-run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import secrets
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from iochub.settings import Settings
+
+Record = dict[str, str | None]
+
+
+@dataclass(frozen=True)
+class QuarantinedItem:
+    """A rejected file or record, kept whole with a machine-readable reason."""
+
+    table: str | None
+    item: str
+    reason: str
+    detail: str
+    raw: bytes
+
+
+@dataclass
+class LandedTable:
+    table: str
+    path: str
+    rows: int
+    schema_hash: str
+    checksum: str
+
+
+@dataclass
+class Manifest:
+    """What one batch of one source carried, read back by freshness and audit."""
+
+    source: str
+    run_id: str
+    load_date: str
+    started_at: str
+    finished_at: str = ""
+    items_in: int = 0
+    items_landed: int = 0
+    items_quarantined: int = 0
+    rows_in: dict[str, int] = field(default_factory=dict)
+    rows_landed: dict[str, int] = field(default_factory=dict)
+    rows_quarantined: dict[str, int] = field(default_factory=dict)
+    tables: list[LandedTable] = field(default_factory=list)
+    quarantine_path: str | None = None
+    watermark_before: str | None = None
+    watermark_after: str | None = None
+
+    def check_invariant(self) -> None:
+        """Nothing lost: rows in = landed + quarantined, per table, and the same for items."""
+        if self.items_in != self.items_landed + self.items_quarantined:
+            raise LandingError(
+                f"{self.source} run {self.run_id}: {self.items_in} items in, "
+                f"{self.items_landed} landed + {self.items_quarantined} quarantined"
+            )
+        for table, rows_in in self.rows_in.items():
+            landed = self.rows_landed.get(table, 0)
+            quarantined = self.rows_quarantined.get(table, 0)
+            if rows_in != landed + quarantined:
+                raise LandingError(
+                    f"{self.source}.{table} run {self.run_id}: {rows_in} rows in, "
+                    f"{landed} landed + {quarantined} quarantined"
+                )
+
+
+class LandingError(Exception):
+    """A batch broke the landing contract; nothing of it is committed."""
+
+
+def new_run_id(now: datetime | None = None) -> str:
+    stamp = (now or datetime.now(UTC)).strftime("%Y%m%dT%H%M%S%fZ")
+    return f"{stamp}-{secrets.token_hex(3)}"
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _write_parquet(table: pa.Table, path: Path) -> str:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    pq.write_table(table, tmp, compression="zstd")
+    os.replace(tmp, path)
+    return _sha256(path)
+
+
+def records_to_arrow(records: list[Record]) -> pa.Table:
+    """All-string Arrow table over the union of the records' columns, in first-seen order."""
+    columns: dict[str, None] = {}
+    for record in records:
+        columns.update(dict.fromkeys(record))
+    schema = pa.schema([pa.field(name, pa.string()) for name in columns])
+    return pa.Table.from_pylist(records, schema=schema)
+
+
+class BatchWriter:
+    """Writes one run of one source: landed tables, quarantine, then the manifest."""
+
+    def __init__(self, settings: Settings, source: str, run_id: str | None = None) -> None:
+        self.settings = settings
+        self.source = source
+        now = datetime.now(UTC)
+        self.run_id = run_id or new_run_id(now)
+        self.manifest = Manifest(
+            source=source,
+            run_id=self.run_id,
+            load_date=now.date().isoformat(),
+            started_at=now.isoformat(),
+        )
+        self._quarantine: list[QuarantinedItem] = []
+
+    @property
+    def manifest_dir(self) -> Path:
+        return self.settings.manifest_dir / self.source
+
+    def committed_run_ids(self) -> set[str]:
+        return {path.stem for path in self.manifest_dir.glob("*.json")}
+
+    def sweep_uncommitted(self) -> list[Path]:
+        """Remove batch files of earlier runs of this source that never got a manifest."""
+        committed = self.committed_run_ids()
+        swept = []
+        for root in (
+            self.settings.raw_dir / self.source,
+            self.settings.quarantine_dir / self.source,
+        ):
+            for path in root.rglob("*.parquet*") if root.exists() else []:
+                run_id = path.name.lstrip(".").split(".parquet")[0]
+                if run_id not in committed:
+                    path.unlink()
+                    swept.append(path)
+        return swept
+
+    def land(self, table: str, records: list[Record]) -> None:
+        if not records:
+            return
+        arrow = records_to_arrow(records)
+        path = (
+            self.settings.raw_dir
+            / self.source
+            / table
+            / f"load_date={self.manifest.load_date}"
+            / f"{self.run_id}.parquet"
+        )
+        checksum = _write_parquet(arrow, path)
+        schema_hash = hashlib.sha256(
+            ",".join(f"{f.name}:{f.type}" for f in arrow.schema).encode()
+        ).hexdigest()[:16]
+        self.manifest.tables.append(
+            LandedTable(
+                table=table,
+                path=str(path.relative_to(self.settings.lake_dir)),
+                rows=arrow.num_rows,
+                schema_hash=schema_hash,
+                checksum=checksum,
+            )
+        )
+        self.manifest.rows_landed[table] = self.manifest.rows_landed.get(table, 0) + len(records)
+
+    def quarantine(self, item: QuarantinedItem) -> None:
+        self._quarantine.append(item)
+        if item.table is not None:
+            rows = self.manifest.rows_quarantined
+            rows[item.table] = rows.get(item.table, 0) + 1
+
+    def commit(self) -> Manifest:
+        """Write the quarantine file, check the invariant, then write the manifest (last)."""
+        if self._quarantine:
+            stamp = datetime.now(UTC).isoformat()
+            arrow = pa.table(
+                {
+                    "source": [self.source] * len(self._quarantine),
+                    "table_name": [q.table for q in self._quarantine],
+                    "item": [q.item for q in self._quarantine],
+                    "reason": [q.reason for q in self._quarantine],
+                    "detail": [q.detail for q in self._quarantine],
+                    "raw_content": pa.array([q.raw for q in self._quarantine], pa.binary()),
+                    "run_id": [self.run_id] * len(self._quarantine),
+                    "quarantined_at": [stamp] * len(self._quarantine),
+                }
+            )
+            path = (
+                self.settings.quarantine_dir
+                / self.source
+                / f"load_date={self.manifest.load_date}"
+                / f"{self.run_id}.parquet"
+            )
+            _write_parquet(arrow, path)
+            self.manifest.quarantine_path = str(path.relative_to(self.settings.lake_dir))
+        self.manifest.check_invariant()
+        self.manifest.finished_at = datetime.now(UTC).isoformat()
+        self.manifest_dir.mkdir(parents=True, exist_ok=True)
+        target = self.manifest_dir / f"{self.run_id}.json"
+        tmp = target.with_name(f".{target.name}.tmp")
+        tmp.write_text(json.dumps(asdict(self.manifest), indent=2, ensure_ascii=False))
+        os.replace(tmp, target)
+        return self.manifest
+
+
+def read_manifests(settings: Settings, source: str) -> list[Manifest]:
+    """Committed manifests of a source, oldest first."""
+    manifests = []
+    for path in sorted((settings.manifest_dir / source).glob("*.json")):
+        data = json.loads(path.read_text())
+        data["tables"] = [LandedTable(**t) for t in data["tables"]]
+        manifests.append(Manifest(**data))
+    return manifests

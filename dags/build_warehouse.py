@@ -1,0 +1,81 @@
+"""``build_warehouse``: dbt build (astronomer-cosmos) → publish gate (GX) → atomic publish.
+
+Runs when any landed table's Asset is updated by an extract DAG, one run at a time. A failed dbt
+test or gate stops the run before publish, so ``serving.duckdb`` keeps the last good warehouse.
+dbt runs as one ``dbt build`` task in a child process: cosmos's per-model rendering costs a task
+start per model on a 2-core machine, and an in-process dbt would hold ``build.duckdb`` open
+for the gate and publish tasks that follow.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from airflow.sdk import DAG, AssetAny, get_current_context, task
+from cosmos import ProfileConfig
+from cosmos.constants import InvocationMode
+from cosmos.operators.local import DbtBuildLocalOperator
+
+from connectors.registry import load_registry
+from iochub.assets import source_assets
+from iochub.settings import get_settings
+
+_settings = get_settings()
+_lake_assets = [
+    asset
+    for source in load_registry(_settings).values()
+    for asset in source_assets(_settings, source)
+]
+
+
+def _ensure_warehouse_dir(context: object) -> None:
+    # DuckDB creates the database file but not its folder.
+    _settings.warehouse_dir.mkdir(parents=True, exist_ok=True)
+
+
+with DAG(
+    dag_id="build_warehouse",
+    description="dbt build → quality gate → publish serving.duckdb",
+    schedule=AssetAny(*_lake_assets),
+    start_date=datetime(2025, 1, 1),
+    catchup=False,
+    max_active_runs=1,
+    tags=["warehouse"],
+    default_args={"retries": 1, "retry_delay": timedelta(seconds=30)},
+    doc_md=__doc__,
+) as build_warehouse:
+    dbt_build = DbtBuildLocalOperator(
+        task_id="dbt_build",
+        project_dir=str(_settings.dbt_project_dir),
+        profile_config=ProfileConfig(
+            profile_name="iochub",
+            target_name="local",
+            profiles_yml_filepath=_settings.dbt_project_dir / "profiles.yml",
+        ),
+        invocation_mode=InvocationMode.SUBPROCESS,
+        dbt_executable_path=str(_settings.dbt_executable),
+        env=_settings.tool_environment(),
+        append_env=True,
+        install_deps=False,
+        emit_datasets=False,
+        execution_timeout=timedelta(hours=2),
+        on_execute_callback=_ensure_warehouse_dir,
+    )
+
+    @task(task_id="quality_gate", retries=0)
+    def quality_gate() -> dict[str, int]:
+        from expectations.gate import GateFailed, run_publish_gate
+
+        run_id = get_current_context()["run_id"]
+        result = run_publish_gate(_settings.build_db, run_id)
+        if not result.success:
+            raise GateFailed(result)
+        return {"expectations": len(result.outcomes)}
+
+    @task(task_id="publish")
+    def publish() -> dict[str, int]:
+        from iochub.publish import publish as publish_serving
+
+        return publish_serving(_settings.build_db, _settings.serving_db)
+
+    dbt_build >> quality_gate() >> publish()

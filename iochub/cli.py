@@ -1,0 +1,220 @@
+"""The ``ioc`` command: one entry point to every stage of the data flow.
+
+Glue only: each command calls the stage's own module (connectors, the warehouse build, the
+publish step, Superset, Airflow). ``ioc --help`` lists them; every command has ``--help``.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from iochub import superset
+from iochub.settings import REPO_ROOT, get_settings
+
+app = typer.Typer(
+    help="iochub — the data hub of a provincial Intelligent Operation Center (IOC).",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+sources_app = typer.Typer(
+    help="The source registry (connectors/sources/**.yaml).", no_args_is_help=True
+)
+sim_app = typer.Typer(help="The demo province.", no_args_is_help=True)
+geo_app = typer.Typer(help="Admin units and map layers.", no_args_is_help=True)
+demo_app = typer.Typer(
+    help="The laptop demo: pipeline through Airflow, UIs in the background.", no_args_is_help=True
+)
+app.add_typer(sources_app, name="sources")
+app.add_typer(sim_app, name="sim")
+app.add_typer(geo_app, name="geo")
+app.add_typer(demo_app, name="demo")
+app.add_typer(superset.app, name="superset")
+
+console = Console(stderr=True)
+
+
+def _logging(verbose: bool) -> None:
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        datefmt="%H:%M:%S",
+    )
+    # GX logs every internal registration at INFO.
+    logging.getLogger("great_expectations").setLevel(logging.WARNING)
+
+
+def _fail(message: str) -> None:
+    console.print(f"[red]error:[/red] {message}")
+    raise typer.Exit(1)
+
+
+@app.callback()
+def main(verbose: bool = typer.Option(False, "--verbose", "-v", help="Debug logging.")) -> None:
+    _logging(verbose)
+
+
+@app.command()
+def doctor() -> None:
+    """Check environments, versions, services, ports and disk; print the fix for each problem."""
+    from iochub.doctor import Status, run_checks
+
+    checks = run_checks(get_settings())
+    table = Table(title="iochub doctor")
+    for column in ("check", "status", "detail", "fix"):
+        table.add_column(column)
+    colour = {Status.OK: "green", Status.WARN: "yellow", Status.FAIL: "red"}
+    for check in checks:
+        table.add_row(
+            check.name, f"[{colour[check.status]}]{check.status}[/]", check.detail, check.fix
+        )
+    Console().print(table)
+    failed = [c for c in checks if c.status is Status.FAIL]
+    if failed:
+        _fail(f"{len(failed)} problem(s) to fix; run the commands in the 'fix' column.")
+
+
+@sources_app.command("list")
+def sources_list() -> None:
+    """List the declared sources."""
+    from connectors.registry import load_registry
+
+    table = Table()
+    for column in ("name", "sector", "kind", "schedule", "tables", "owner"):
+        table.add_column(column)
+    for source in load_registry(get_settings()).values():
+        tables = ", ".join(t.name for t in source.tables)
+        table.add_row(
+            source.name, source.sector, source.kind, source.schedule, tables, source.owner
+        )
+    Console().print(table)
+
+
+@sources_app.command("validate")
+def sources_validate() -> None:
+    """Validate every registry file against the schema; report each error with its file."""
+    from connectors.registry import RegistryError, load_registry
+
+    try:
+        sources = load_registry(get_settings())
+    except RegistryError as exc:
+        _fail(str(exc))
+    console.print(f"[green]{len(sources)} source(s) valid[/green]")
+
+
+@sim_app.command("seed")
+def sim_seed() -> None:
+    """Put the embedded XML 130 fixture files into the demo inbox."""
+    from simulator.fixtures import seed_xml130_inbox
+
+    target = seed_xml130_inbox(get_settings().sim_dir)
+    console.print(f"demo inbox ready: {target}")
+
+
+@geo_app.command("admin-seeds")
+def geo_admin_seeds(
+    out: Path = typer.Option(REPO_ROOT / "dbt_project" / "seeds" / "admin", help="Seed folder."),
+) -> None:
+    """Regenerate the admin-unit seed CSVs from the vietnamadminunits package."""
+    from geo.admin_seeds import build_admin_seeds
+
+    for name, rows in build_admin_seeds(out).items():
+        console.print(f"{out / name}: {rows} rows")
+
+
+@app.command()
+def extract(
+    name: str = typer.Argument(None, help="Source name (see `ioc sources list`)."),
+    all_sources: bool = typer.Option(False, "--all", help="Extract every declared source."),
+) -> None:
+    """Extract a source (or --all) into the lake: Parquet, quarantine, manifest."""
+    from connectors.extract import UnknownSource, run_extract
+    from connectors.kinds.files import SourceUnavailable
+    from connectors.registry import load_registry
+
+    settings = get_settings()
+    if all_sources == (name is not None):
+        _fail("give a source name or --all (not both)")
+    names = list(load_registry(settings)) if all_sources else [name]
+    for source_name in names:
+        try:
+            manifest = run_extract(source_name, settings)
+        except (UnknownSource, SourceUnavailable) as exc:
+            _fail(str(exc))
+        console.print(
+            f"{source_name}: {manifest.items_in} new item(s), landed {manifest.rows_landed}, "
+            f"quarantined {manifest.items_quarantined} item(s) / {manifest.rows_quarantined} row(s)"
+        )
+
+
+@app.command()
+def build() -> None:
+    """dbt build → publish gate (Great Expectations) → atomic publish of serving.duckdb."""
+    from connectors.landing import new_run_id
+    from expectations.gate import GateFailed
+    from iochub.warehouse import DbtFailed, build_and_publish
+
+    try:
+        outcome = build_and_publish(get_settings(), new_run_id())
+    except (DbtFailed, GateFailed) as exc:
+        _fail(str(exc))
+    console.print(
+        f"[green]published[/green] {len(outcome.published)} tables "
+        f"({len(outcome.gate.outcomes)} expectations passed)"
+    )
+
+
+@app.command()
+def run() -> None:
+    """Extract every source, then build and publish (what the DAGs do, without Airflow)."""
+    from connectors.landing import new_run_id
+    from expectations.gate import GateFailed
+    from iochub.pipeline import extract_all
+    from iochub.warehouse import DbtFailed, build_and_publish
+
+    settings = get_settings()
+    extract_all(settings)
+    try:
+        outcome = build_and_publish(settings, new_run_id())
+    except (DbtFailed, GateFailed) as exc:
+        _fail(str(exc))
+    console.print(f"[green]published[/green] {settings.serving_db}: {outcome.published}")
+
+
+@demo_app.command("up")
+def demo_up() -> None:
+    """Run the pipeline once through Airflow, then leave Airflow and Superset running."""
+    from iochub import demo
+    from iochub.airflow_services import AirflowError
+
+    settings = get_settings()
+    try:
+        demo.up(settings, lambda msg: console.print(f"[bold]›[/bold] {msg}"))
+    except (AirflowError, superset.SupersetError, TimeoutError) as exc:
+        _fail(f"{exc}\nFix the cause, then run `make demo` again (finished steps are skipped).")
+    Console().print(
+        "\n[bold green]iochub demo is running[/bold green]\n"
+        f"  Superset (dashboards): {superset.public_url(settings)}/dashboard/list/\n"
+        f"  Airflow (pipelines):   http://localhost:{settings.airflow_port}/\n"
+        f"  login: admin / {settings.admin_password}\n"
+        f"  warehouse: {settings.serving_db}\n"
+        "  stop with: make stop"
+    )
+
+
+@demo_app.command("down")
+def demo_down() -> None:
+    """Stop the Airflow and Superset processes that `ioc demo up` started (only those)."""
+    from iochub import demo
+
+    stopped = demo.down(get_settings())
+    console.print(f"stopped: {', '.join(stopped) if stopped else 'nothing was running'}")
+
+
+if __name__ == "__main__":
+    sys.exit(app())

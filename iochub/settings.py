@@ -1,0 +1,178 @@
+"""Settings for every stage of the data flow, read from the environment in one place.
+
+Defaults make the laptop demo work with nothing set: everything lives under ``IOC_HOME``
+(``./data``). Production points the same variables at real paths and secrets; no other module
+reads environment variables (Airflow and dbt get theirs from :func:`tool_environment`).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import sys
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Resolved paths, ports and secrets of one iochub installation."""
+
+    home: Path
+    airflow_port: int
+    superset_port: int
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        home = Path(os.environ.get("IOC_HOME", REPO_ROOT / "data")).resolve()
+        return cls(
+            home=home,
+            airflow_port=int(os.environ.get("IOC_AIRFLOW_PORT", "8080")),
+            superset_port=int(os.environ.get("IOC_SUPERSET_PORT", "8088")),
+        )
+
+    # --- storage layout (see DESIGN.md "Storage") -------------------------------------------
+    @property
+    def sim_dir(self) -> Path:
+        return self.home / "sim"
+
+    @property
+    def lake_dir(self) -> Path:
+        return self.home / "lake"
+
+    @property
+    def raw_dir(self) -> Path:
+        return self.lake_dir / "raw"
+
+    @property
+    def quarantine_dir(self) -> Path:
+        return self.lake_dir / "quarantine"
+
+    @property
+    def manifest_dir(self) -> Path:
+        return self.lake_dir / "_manifests"
+
+    @property
+    def state_dir(self) -> Path:
+        return self.home / "state"
+
+    @property
+    def warehouse_dir(self) -> Path:
+        return self.home / "warehouse"
+
+    @property
+    def build_db(self) -> Path:
+        return self.warehouse_dir / "build.duckdb"
+
+    @property
+    def serving_db(self) -> Path:
+        return self.warehouse_dir / "serving.duckdb"
+
+    @property
+    def airflow_home(self) -> Path:
+        return self.home / "airflow"
+
+    @property
+    def superset_home(self) -> Path:
+        return self.home / "superset"
+
+    @property
+    def run_dir(self) -> Path:
+        """PID files and logs of the background services ``make demo`` starts."""
+        return self.home / "run"
+
+    @property
+    def artifacts_dir(self) -> Path:
+        return self.home / "artifacts"
+
+    # --- code locations ----------------------------------------------------------------------
+    @property
+    def sources_dir(self) -> Path:
+        return Path(os.environ.get("IOC_SOURCES_DIR", REPO_ROOT / "connectors" / "sources"))
+
+    @property
+    def dbt_project_dir(self) -> Path:
+        return REPO_ROOT / "dbt_project"
+
+    @property
+    def dags_dir(self) -> Path:
+        return REPO_ROOT / "dags"
+
+    @property
+    def pipeline_venv(self) -> Path:
+        return REPO_ROOT / ".venv"
+
+    @property
+    def superset_venv(self) -> Path:
+        return REPO_ROOT / ".venv-superset"
+
+    @property
+    def dbt_executable(self) -> Path:
+        """The ``dbt`` of the environment this process runs in (the pipeline's ``.venv``)."""
+        return Path(sys.executable).with_name("dbt")
+
+    # --- secrets -----------------------------------------------------------------------------
+    @cached_property
+    def pii_key(self) -> bytes:
+        """Key of the HMAC that pseudonymises personal data at landing.
+
+        ``IOC_PII_KEY`` in production. For the laptop demo a random key is generated once and
+        kept in ``state/pii.key``: pseudonyms stay stable across runs (joins across sources keep
+        working) and no key ever sits in the repository.
+        """
+        env_key = os.environ.get("IOC_PII_KEY")
+        if env_key:
+            return env_key.encode()
+        return _local_secret(self.state_dir / "pii.key").encode()
+
+    @cached_property
+    def superset_secret_key(self) -> str:
+        return os.environ.get("SUPERSET_SECRET_KEY") or _local_secret(
+            self.superset_home / "secret.key"
+        )
+
+    @cached_property
+    def admin_password(self) -> str:
+        """Password of the demo's ``admin`` user in Superset (generated once, kept locally)."""
+        return os.environ.get("IOC_ADMIN_PASSWORD") or _local_secret(
+            self.superset_home / "admin.password", nbytes=9
+        )
+
+    def tool_environment(self) -> dict[str, str]:
+        """Environment for Airflow, dbt and Superset processes started by iochub."""
+        return {
+            "IOC_HOME": str(self.home),
+            "AIRFLOW_HOME": str(self.airflow_home),
+            "AIRFLOW__CORE__DAGS_FOLDER": str(self.dags_dir),
+            "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+            "AIRFLOW__CORE__PARALLELISM": "4",
+            "AIRFLOW__CORE__MAX_ACTIVE_TASKS_PER_DAG": "2",
+            "AIRFLOW__COSMOS__ENABLE_TELEMETRY": "False",
+            "AIRFLOW__API__PORT": str(self.airflow_port),
+            "AIRFLOW__API__WORKERS": "1",
+            "DO_NOT_TRACK": "1",
+            "GX_ANALYTICS_ENABLED": "False",
+            "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
+            "IOC_BUILD_DB": str(self.build_db),
+            "IOC_LAKE": str(self.lake_dir),
+        }
+
+
+def _local_secret(path: Path, nbytes: int = 32) -> str:
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    value = secrets.token_urlsafe(nbytes)
+    tmp = path.with_suffix(".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(value)
+    os.replace(tmp, path)
+    return value
+
+
+def get_settings() -> Settings:
+    return Settings.from_env()

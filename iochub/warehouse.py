@@ -1,0 +1,69 @@
+"""The build stage: dbt builds ``build.duckdb`` from the lake, then the gate, then publish.
+
+``ioc build`` and ``ioc run`` call :func:`build_and_publish`; the ``build_warehouse`` DAG runs
+the same three steps as separate tasks (dbt through astronomer-cosmos).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import subprocess
+from dataclasses import dataclass
+
+from expectations.gate import GateFailed, GateResult, run_publish_gate
+from iochub.publish import publish
+from iochub.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+class DbtFailed(Exception):
+    """dbt build failed: a model or a test; the serving warehouse is left as it was."""
+
+
+@dataclass(frozen=True)
+class BuildOutcome:
+    gate: GateResult
+    published: dict[str, int]
+
+
+def dbt_args(settings: Settings, command: str) -> list[str]:
+    return [
+        command,
+        "--project-dir",
+        str(settings.dbt_project_dir),
+        "--profiles-dir",
+        str(settings.dbt_project_dir),
+    ]
+
+
+def run_dbt(settings: Settings, command: str = "build") -> None:
+    """Run a dbt command against the build warehouse, in a child process.
+
+    A child process, not dbt's in-process runner: dbt-duckdb keeps the database open for the
+    life of the process, which would lock the gate and publish steps out of ``build.duckdb``.
+    """
+    settings.warehouse_dir.mkdir(parents=True, exist_ok=True)
+    completed = subprocess.run(
+        [str(settings.dbt_executable), *dbt_args(settings, command)],
+        env={**os.environ, **settings.tool_environment()},
+        check=False,
+    )
+    if completed.returncode != 0:
+        raise DbtFailed(
+            f"dbt {command} failed (exit {completed.returncode}; model and test errors above); "
+            f"the serving warehouse was not changed. Logs: {settings.dbt_project_dir}/logs"
+        )
+
+
+def gate_and_publish(settings: Settings, run_id: str) -> BuildOutcome:
+    gate = run_publish_gate(settings.build_db, run_id)
+    if not gate.success:
+        raise GateFailed(gate)
+    return BuildOutcome(gate=gate, published=publish(settings.build_db, settings.serving_db))
+
+
+def build_and_publish(settings: Settings, run_id: str) -> BuildOutcome:
+    run_dbt(settings, "build")
+    return gate_and_publish(settings, run_id)

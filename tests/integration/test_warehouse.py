@@ -1,0 +1,113 @@
+"""Extract → dbt build → GX gate → publish, without Airflow, against the fixture's answers."""
+
+import hashlib
+
+import duckdb
+import pytest
+
+from connectors.landing import new_run_id
+from expectations.gate import GateFailed, run_publish_gate
+from iochub.pipeline import run_pipeline
+from iochub.settings import Settings
+from iochub.warehouse import build_and_publish, gate_and_publish
+from simulator.fixtures import seed_xml130_inbox
+from tests.fixtures_truth import (
+    CLEAR_PII,
+    DRUG_LINES,
+    EPISODES_BY_COMMUNE,
+    EPISODES_BY_DATE,
+    TOTAL_COST_VND,
+    VALID_EPISODES,
+)
+
+pytestmark = pytest.mark.integration
+
+
+def _digest(path: str) -> str:
+    return hashlib.sha256(open(path, "rb").read()).hexdigest()
+
+
+@pytest.fixture
+def built(home: Settings) -> Settings:
+    seed_xml130_inbox(home.sim_dir)
+    run_pipeline(home)
+    return home
+
+
+def test_serving_warehouse_equals_the_fixture_truth(built: Settings) -> None:
+    with duckdb.connect(str(built.serving_db), read_only=True) as con:
+        episodes, cost, lines = con.execute(
+            "select count(*), sum(total_cost_vnd), sum(drug_lines) from marts.fct_health_episode"
+        ).fetchall()[0]
+        by_commune = dict(
+            con.execute(
+                "select commune_code, sum(episodes) from marts.agg_health_episode_daily_commune "
+                "group by 1"
+            ).fetchall()
+        )
+        by_date = dict(
+            con.execute(
+                "select strftime(episode_date, '%Y-%m-%d'), sum(episodes) "
+                "from marts.agg_health_episode_daily_commune group by 1"
+            ).fetchall()
+        )
+        located = con.execute(
+            "select count(*) from marts.agg_health_episode_daily_commune where latitude is null"
+        ).fetchone()
+        schemas = {
+            r[0] for r in con.execute("select distinct schema_name from duckdb_tables()").fetchall()
+        }
+        gate = con.execute("select count(*), bool_and(success) from meta.gate_result").fetchone()
+    assert (episodes, cost, lines) == (VALID_EPISODES, TOTAL_COST_VND, DRUG_LINES)
+    assert by_commune == EPISODES_BY_COMMUNE
+    assert by_date == EPISODES_BY_DATE
+    assert located == (0,)
+    assert schemas == {"marts", "meta", "reference"}  # staging never reaches the serving side
+    assert gate is not None and gate[0] > 0 and gate[1] is True
+
+
+def test_no_clear_personal_data_in_the_warehouses(built: Settings) -> None:
+    for path in (built.build_db, built.serving_db):
+        blob = path.read_bytes()
+        for clear in CLEAR_PII:
+            assert clear.encode() not in blob, f"{clear} in clear in {path}"
+
+
+def test_bad_mart_is_refused_and_serving_keeps_the_last_good_warehouse(built: Settings) -> None:
+    before = _digest(str(built.serving_db))
+    with duckdb.connect(str(built.build_db)) as con:
+        con.execute(
+            "update marts.fct_health_episode set total_cost_vnd = -1 where episode_id like '%0002'"
+        )
+    with pytest.raises(GateFailed) as err:
+        gate_and_publish(built, run_id="bad-run")
+    assert "total_cost_vnd" in str(err.value)
+    assert _digest(str(built.serving_db)) == before
+    with duckdb.connect(str(built.build_db), read_only=True) as con:
+        failed = con.execute(
+            "select expectation, column_name from meta.gate_result "
+            "where run_id = 'bad-run' and not success"
+        ).fetchall()
+    assert failed == [("expect_column_values_to_be_between", "total_cost_vnd")]
+
+
+def test_gate_catches_a_duplicate_episode(built: Settings) -> None:
+    with duckdb.connect(str(built.build_db)) as con:
+        con.execute(
+            "insert into marts.fct_health_episode select * from marts.fct_health_episode limit 1"
+        )
+    result = run_publish_gate(built.build_db, "dup-run")
+    assert not result.success
+    assert {(f.expectation, f.column) for f in result.failures} == {
+        ("expect_column_values_to_be_unique", "episode_key")
+    }
+
+
+def test_rebuild_gives_the_same_warehouse(built: Settings) -> None:
+    query = "select * from marts.fct_health_episode order by episode_key"
+    with duckdb.connect(str(built.serving_db), read_only=True) as con:
+        first = con.execute(query).fetchall()
+    build_and_publish(built, new_run_id())
+    with duckdb.connect(str(built.serving_db), read_only=True) as con:
+        second = con.execute(query).fetchall()
+    assert first == second

@@ -1,0 +1,81 @@
+"""The files connector on the fixture inbox: counts in = landed + quarantined, nothing clear."""
+
+import json
+
+import pyarrow.parquet as pq
+
+from connectors.extract import run_extract
+from connectors.landing import read_manifests
+from connectors.pseudonymise import pseudonym
+from iochub.settings import Settings
+from simulator.fixtures import seed_xml130_inbox
+from tests.fixtures_truth import CLEAR_PII, DRUG_LINES, QUARANTINED, VALID_EPISODES
+
+
+def test_extract_lands_valid_rows_and_quarantines_bad_files(home: Settings) -> None:
+    seed_xml130_inbox(home.sim_dir)
+    manifest = run_extract("health_xml130", home)
+
+    assert manifest.items_in == 5
+    assert manifest.items_landed == 3
+    assert manifest.items_quarantined == 2
+    assert manifest.rows_in == {"xml1": VALID_EPISODES, "xml2": DRUG_LINES}
+    assert manifest.rows_landed == {"xml1": VALID_EPISODES, "xml2": DRUG_LINES}
+
+    xml1 = pq.read_table(home.lake_dir / manifest.tables[0].path)
+    assert xml1.num_rows == VALID_EPISODES
+    assert "load_date=" in manifest.tables[0].path
+
+    quarantine = pq.read_table(home.lake_dir / str(manifest.quarantine_path)).to_pylist()
+    assert {q["item"]: q["reason"] for q in quarantine} == QUARANTINED
+    inbox = home.sim_dir / "health/xml130/inbox"
+    for row in quarantine:  # the raw file is kept whole
+        assert row["raw_content"] == (inbox / row["item"]).read_bytes()
+
+    saved = json.loads(
+        (home.manifest_dir / "health_xml130" / f"{manifest.run_id}.json").read_text()
+    )
+    assert saved["items_in"] == saved["items_landed"] + saved["items_quarantined"]
+
+
+def test_personal_data_is_pseudonymised_before_landing(home: Settings) -> None:
+    seed_xml130_inbox(home.sim_dir)
+    manifest = run_extract("health_xml130", home)
+    rows = pq.read_table(home.lake_dir / manifest.tables[0].path).to_pylist()
+    by_id = {r["MA_LK"]: r for r in rows}
+    first = by_id["870012508050001"]
+    assert first["SO_CCCD"] == pseudonym(home.pii_key, "087085001234")
+    assert first["NGAY_SINH"] == "1985"
+    for path in (home.lake_dir / "raw").rglob("*.parquet"):
+        blob = path.read_bytes()
+        text = pq.read_table(path).to_pandas().to_csv()
+        for clear in CLEAR_PII:
+            assert clear not in text, f"{clear} in clear in {path}"
+            assert clear.encode() not in blob
+
+
+def test_rerun_loads_nothing_twice(home: Settings) -> None:
+    seed_xml130_inbox(home.sim_dir)
+    run_extract("health_xml130", home)
+    again = run_extract("health_xml130", home)
+    assert again.items_in == 0
+    assert again.tables == []
+    assert len(read_manifests(home, "health_xml130")) == 2
+
+
+def test_resent_file_under_another_name_is_not_loaded_again(home: Settings) -> None:
+    inbox = seed_xml130_inbox(home.sim_dir)
+    run_extract("health_xml130", home)
+    original = next(inbox.rglob("GIAMDINHHS_87001_20250805_01.xml"))
+    (original.parent / "resent_copy.xml").write_bytes(original.read_bytes())
+    assert run_extract("health_xml130", home).items_in == 0
+
+
+def test_files_of_a_run_that_never_committed_are_swept(home: Settings) -> None:
+    seed_xml130_inbox(home.sim_dir)
+    orphan = home.raw_dir / "health_xml130/xml1/load_date=2026-01-01/19990101T000000Z-dead.parquet"
+    orphan.parent.mkdir(parents=True)
+    orphan.write_bytes(b"half-written")
+    manifest = run_extract("health_xml130", home)
+    assert not orphan.exists()
+    assert manifest.rows_landed["xml1"] == VALID_EPISODES

@@ -1,0 +1,44 @@
+from pathlib import Path
+
+import pytest
+
+from connectors.registry import RegistryError, load_registry, load_source
+from iochub.settings import Settings
+
+
+def test_registry_declares_the_health_xml130_inbox(home: Settings) -> None:
+    sources = load_registry(home)
+    source = sources["health_xml130"]
+    assert source.kind == "files"
+    assert [t.name for t in source.tables] == ["xml1", "xml2"]
+    assert set(source.table("xml1").pii) == {
+        "MA_BN",
+        "HO_TEN",
+        "SO_CCCD",
+        "MA_THE_BHYT",
+        "NGAY_SINH",
+    }
+
+
+def test_invalid_file_names_the_file_and_field(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(
+        "name: Bad-Name\nsector: health\ntitle: t\nowner: o\nkind: files\n"
+        "connection: {env: X}\nschedule: '@daily'\nfreshness_hours: 0\ntables: []\n"
+    )
+    with pytest.raises(RegistryError) as err:
+        load_source(bad)
+    message = str(err.value)
+    assert str(bad) in message
+    assert "name" in message and "freshness_hours" in message and "tables" in message
+
+
+def test_secret_like_connection_is_by_reference_only(tmp_path: Path) -> None:
+    bad = tmp_path / "secret.yaml"
+    bad.write_text(
+        "name: s\nsector: health\ntitle: t\nowner: o\nkind: files\n"
+        "connection: {env: X, password: hunter2}\nschedule: '@daily'\nfreshness_hours: 1\n"
+        "tables: [{name: a, title: a, record_path: '.', primary_key: [k]}]\n"
+    )
+    with pytest.raises(RegistryError, match="password"):
+        load_source(bad)
