@@ -46,9 +46,8 @@ def airflow_env(settings: Settings) -> dict[str, str]:
         "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "60",
         "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO",
     }
-    db_url = os.environ.get("IOC_AIRFLOW_DB_URL")
-    if db_url:
-        env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] = db_url
+    if settings.airflow_db_url:
+        env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] = settings.airflow_db_url
     return env
 
 

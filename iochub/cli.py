@@ -45,8 +45,9 @@ def _logging(verbose: bool) -> None:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         datefmt="%H:%M:%S",
     )
-    # GX logs every internal registration at INFO.
-    logging.getLogger("great_expectations").setLevel(logging.WARNING)
+    # GX logs every internal registration at INFO; httpx every health poll.
+    for noisy in ("great_expectations", "httpx"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
 def _fail(message: str) -> None:

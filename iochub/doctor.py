@@ -59,10 +59,7 @@ def _pipeline_checks() -> list[Check]:
         except metadata.PackageNotFoundError:
             checks.append(Check(f".venv: {package}", Status.FAIL, "not installed", "make setup"))
             continue
-        status = Status.OK if ok(version) else Status.FAIL
-        checks.append(
-            Check(f".venv: {package}", status, version, "" if ok(version) else "make setup")
-        )
+        checks.append(_pinned(f".venv: {package}", version, ok(version)))
     return checks
 
 
@@ -80,21 +77,20 @@ def _superset_checks(settings: Settings) -> list[Check]:
             Check(".venv-superset", Status.FAIL, "broken: " + completed.stderr[-200:], "make setup")
         ]
     superset, duckdb, engine = completed.stdout.split()
+    pipeline_duckdb = metadata.version("duckdb")
     return [
-        Check(
-            ".venv-superset: apache-superset",
-            Status.OK if superset.startswith("6.") else Status.FAIL,
-            superset,
-            "make setup",
-        ),
-        Check(
+        _pinned(".venv-superset: apache-superset", superset, superset.startswith("6.")),
+        _pinned(
             ".venv-superset: duckdb",
-            Status.OK if duckdb == metadata.version("duckdb") else Status.FAIL,
-            f"{duckdb} (pipeline has {metadata.version('duckdb')}; must be equal)",
-            "make setup",
+            f"{duckdb} (pipeline has {pipeline_duckdb}; must be equal)",
+            duckdb == pipeline_duckdb,
         ),
         Check(".venv-superset: duckdb-engine", Status.OK, engine),
     ]
+
+
+def _pinned(name: str, detail: str, ok: bool) -> Check:
+    return Check(name, Status.OK if ok else Status.FAIL, detail, "" if ok else "make setup")
 
 
 def _service_checks() -> list[Check]:

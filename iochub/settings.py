@@ -24,6 +24,9 @@ class Settings:
     home: Path
     airflow_port: int
     superset_port: int
+    superset_public_url: str | None = None
+    superset_db_url: str | None = None
+    airflow_db_url: str | None = None
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -32,6 +35,11 @@ class Settings:
             home=home,
             airflow_port=int(os.environ.get("IOC_AIRFLOW_PORT", "8080")),
             superset_port=int(os.environ.get("IOC_SUPERSET_PORT", "8088")),
+            # The address browsers (the wall screens) use to reach Superset.
+            superset_public_url=os.environ.get("IOC_SUPERSET_PUBLIC_URL") or None,
+            # Metadata databases: SQLite under IOC_HOME unless a URL (PostgreSQL) is given.
+            superset_db_url=os.environ.get("IOC_SUPERSET_DB_URL") or None,
+            airflow_db_url=os.environ.get("IOC_AIRFLOW_DB_URL") or None,
         )
 
     # --- storage layout (see DESIGN.md "Storage") -------------------------------------------

@@ -1,0 +1,1 @@
+"""Benchmarks run by ``make bench``: alternatives timed side by side in one run, as ratios."""

@@ -1,0 +1,54 @@
+"""``make bench``: run every benchmark and print one table of timings and ratios.
+
+Timings on a shared 2-core machine are noisy, so each case is the best of several repeats and
+alternatives run back to back in the same process; compare the ratios, not the absolute times.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from rich.console import Console
+from rich.table import Table
+
+from bench.landing import landing_cases
+from bench.xml130_decode import decode_cases
+
+Case = tuple[str, str, Callable[[], int]]
+
+
+def best_of(fn: Callable[[], int], repeats: int = 5) -> tuple[float, int]:
+    best = float("inf")
+    units = 0
+    for _ in range(repeats):
+        start = time.perf_counter()
+        units = fn()
+        best = min(best, time.perf_counter() - start)
+    return best, units
+
+
+def main() -> None:
+    table = Table(title="iochub benchmarks (best of 5)")
+    for column in ("benchmark", "case", "seconds", "units/s", "ratio to first"):
+        table.add_column(column)
+    groups: dict[str, list[Case]] = {}
+    for case in [*decode_cases(), *landing_cases()]:
+        groups.setdefault(case[0], []).append(case)
+    for group, cases in groups.items():
+        baseline = None
+        for _, name, fn in cases:
+            seconds, units = best_of(fn)
+            baseline = baseline or seconds
+            table.add_row(
+                group,
+                name,
+                f"{seconds:.4f}",
+                f"{units / seconds:,.0f}",
+                f"{seconds / baseline:.2f}×",
+            )
+    Console().print(table)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,47 @@
+"""Landing throughput: the files connector over an inbox of many XML 130 files.
+
+Copies the fixture's valid files N times (each copy made unique, as real files are) into a
+temporary inbox and lands them, pseudonymisation and manifest included.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+from connectors.extract import run_extract
+from iochub.settings import Settings
+from simulator.fixtures import XML130_INBOX
+
+COPIES = 40
+
+
+def _inbox(root: Path) -> Path:
+    inbox = root / "sim" / "health" / "xml130" / "inbox"
+    valid = [p for p in XML130_INBOX.rglob("*.xml") if "20250807" not in p.name]
+    for copy in range(COPIES):
+        for path in valid:
+            target = inbox / f"copy{copy:03d}" / path.name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(path.read_bytes() + f"<!-- copy {copy} -->".encode())
+    return inbox
+
+
+def landing_cases() -> list[tuple[str, str, Callable[[], int]]]:
+    root = Path(tempfile.mkdtemp(prefix="iochub-bench-"))
+    _inbox(root)
+    os.environ.setdefault("IOC_PII_KEY", "bench-key")
+
+    def land() -> int:
+        home = root / "home"
+        shutil.rmtree(home, ignore_errors=True)
+        home.mkdir()
+        (home / "sim").symlink_to(root / "sim")
+        settings = Settings(home=home, airflow_port=0, superset_port=0)
+        manifest = run_extract("health_xml130", settings)
+        return manifest.items_in
+
+    return [("files connector landing (files)", f"{COPIES * 3} XML 130 files", land)]

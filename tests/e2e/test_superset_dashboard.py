@@ -1,0 +1,206 @@
+"""The health dashboard, end to end: pipeline → serving.duckdb → Superset → Chromium.
+
+Builds a serving warehouse with ``run_pipeline`` in a temporary IOC_HOME, bootstraps Superset
+there, imports the assets bundle (offline, then again through the API: idempotent), starts it on
+a free port, and checks the dashboard in Chromium as a user sees it: every chart draws without an
+error, the big number equals the warehouse's count, the map draws points on the offline base map,
+and no request leaves the machine. Screenshot: ``data/artifacts/dashboard.png``.
+
+Run: ``.venv/bin/pytest -m e2e tests/e2e -v``.
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+import duckdb
+import pytest
+
+from iochub import superset
+from iochub.settings import Settings
+from tests.fixtures_truth import VALID_EPISODES
+
+pytestmark = pytest.mark.e2e
+
+DASHBOARD_SLUG = "y-te-luot-kham"
+DASHBOARD_TITLE = "Y tế — Lượt khám chữa bệnh (Health episodes)"
+CHART_VIZ_TYPES = {"big_number_total", "echarts_timeseries_line", "deck_scatter"}
+LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1", "[::1]"}
+TIMEOUT_MS = 120_000
+
+
+@pytest.fixture(scope="module")
+def superset_site(ioc_home: Settings, serving_db: Path) -> Iterator[Settings]:
+    settings = ioc_home
+    superset.bootstrap(settings, echo=False)
+    assert superset.bootstrap(settings, echo=False) == [], "bootstrap is not idempotent"
+    assert superset.import_assets(settings) == "offline"
+    superset.start(settings)
+    try:
+        assert superset.import_assets(settings) == "rest"  # re-import over the API
+        yield settings
+    finally:
+        superset.stop(settings)
+
+
+def episode_count(settings: Settings) -> int:
+    with duckdb.connect(str(settings.serving_db), read_only=True) as con:
+        row = con.execute("SELECT count(*) FROM marts.fct_health_episode").fetchall()[0]
+    return int(row[0])
+
+
+def test_bundle_imported_once_and_chart_data_answers(superset_site: Settings) -> None:
+    api = superset._Api(superset_site)
+    try:
+        dashboards = api.get("/api/v1/dashboard/").json()["result"]
+        assert [d["dashboard_title"] for d in dashboards] == [DASHBOARD_TITLE]
+        charts = api.get("/api/v1/chart/").json()["result"]
+        assert {c["viz_type"] for c in charts} == CHART_VIZ_TYPES
+        assert len(charts) == len(CHART_VIZ_TYPES), "re-import duplicated charts"
+        for chart in charts:  # needs the saved query_context shipped in the bundle
+            response = api.client.get(f"/api/v1/chart/{chart['id']}/data/")
+            assert response.status_code == 200, (chart["slice_name"], response.text[:500])
+    finally:
+        api.close()
+
+
+def _is_local(url: str) -> bool:
+    parsed = urlparse(url)
+    return parsed.scheme not in {"http", "https", "ws", "wss"} or parsed.hostname in LOCAL_HOSTS
+
+
+# Counts, in the browser, the pixels of a PNG that are map points (the chart's blue) and that
+# are the offline base-map tile (light paper colour from superset_config.py).
+_COUNT_PIXELS_JS = """
+async (b64) => {
+  const img = new Image();
+  img.src = 'data:image/png;base64,' + b64;
+  await img.decode();
+  const canvas = document.createElement('canvas');
+  canvas.width = img.width; canvas.height = img.height;
+  const ctx = canvas.getContext('2d');
+  ctx.drawImage(img, 0, 0);
+  const px = ctx.getImageData(0, 0, img.width, img.height).data;
+  let points = 0, tile = 0;
+  for (let i = 0; i < px.length; i += 4) {
+    const r = px[i], g = px[i + 1], b = px[i + 2];
+    if (b > 150 && b - r > 80) points++;
+    if (Math.abs(r - 242) <= 6 && Math.abs(g - 241) <= 6 && Math.abs(b - 236) <= 6) tile++;
+  }
+  return {points, tile, total: img.width * img.height};
+}
+"""
+
+
+def test_dashboard_in_chromium(
+    superset_site: Settings, chromium_launch: dict[str, Any], artifacts_dir: Path
+) -> None:
+    from playwright.sync_api import Route, sync_playwright
+
+    settings = superset_site
+    base = superset.public_url(settings)
+    expected = episode_count(settings)
+    assert expected == VALID_EPISODES  # the warehouse holds the fixture's known answer
+    requested: list[str] = []
+    blocked_in_browser: dict[str, str] = {}
+    escaped: list[str] = []  # outside requests that got past the page's own policy
+    tile_responses: list[int] = []
+
+    def outside(route: Route) -> None:
+        escaped.append(route.request.url)
+        route.abort()
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(**chromium_launch)
+        try:
+            context = browser.new_context(viewport={"width": 1600, "height": 1600})
+            context.route(lambda url: not _is_local(url), outside)
+            page = context.new_page()
+            page.set_default_timeout(TIMEOUT_MS)
+            page.on("request", lambda request: requested.append(request.url))
+            page.on(
+                "requestfailed",
+                lambda request: blocked_in_browser.__setitem__(request.url, request.failure or ""),
+            )
+            page.on(
+                "response",
+                lambda response: (
+                    tile_responses.append(response.status)
+                    if "/ioc-tiles/" in response.url
+                    else None
+                ),
+            )
+
+            page.goto(f"{base}/login/")
+            page.fill("#username", superset.ADMIN_USER)
+            page.fill("#password", settings.admin_password)
+            page.click("[data-test=login-button]")
+            page.wait_for_url(lambda url: "/login" not in url)
+
+            page.goto(f"{base}/superset/dashboard/{DASHBOARD_SLUG}/")
+            charts = page.locator("[data-test=chart-grid-component]")
+            page.wait_for_function(
+                "n => document.querySelectorAll('[data-test=chart-grid-component]').length >= n",
+                arg=len(CHART_VIZ_TYPES),
+            )
+            assert {
+                charts.nth(i).get_attribute("data-test-viz-type") for i in range(charts.count())
+            } == CHART_VIZ_TYPES
+            big_number = page.locator("[data-test-viz-type=big_number_total] .header-line")
+            big_number.wait_for(state="visible")
+            page.locator("[data-test-viz-type=echarts_timeseries_line] canvas").first.wait_for()
+            map_chart = page.locator("[data-test-viz-type=deck_scatter]")
+            map_canvas = map_chart.locator("canvas").first
+            map_canvas.wait_for(state="visible")
+            page.wait_for_function(
+                "() => !document.querySelector('[data-test=chart-grid-component] "
+                "[data-test=loading-indicator], [data-test=chart-grid-component] .loading')"
+            )
+
+            # No chart shows an error or an empty result.
+            errors = page.locator(
+                "[data-test=chart-grid-component] .ant-alert-error, "
+                "[data-test=chart-grid-component] [data-test=error-message], "
+                "[data-test=chart-grid-component] .alert-danger"
+            )
+            assert errors.count() == 0, errors.all_inner_texts()
+            for text in ("No results", "Unexpected error", "Error:"):
+                assert page.locator("[data-test=chart-grid-component]", has_text=text).count() == 0
+
+            # The big number is the warehouse's count of episodes.
+            shown = big_number.inner_text()
+            assert int(re.sub(r"\D", "", shown)) == expected, (shown, expected)
+
+            # The map draws: canvas present, points in the chart's colour on the offline tile.
+            box = map_canvas.bounding_box()
+            assert box is not None and box["width"] > 300 and box["height"] > 300
+            pixels: dict[str, Any] = {"points": 0, "tile": 0, "total": 1}
+            for _ in range(60):  # wait (≤ ~60 s) for tiles and points, not a timed assertion
+                shot = base64.b64encode(map_chart.screenshot()).decode()
+                pixels = page.evaluate(_COUNT_PIXELS_JS, shot)
+                if pixels["points"] > 30 and pixels["tile"] > pixels["total"] * 0.3:
+                    break
+                page.wait_for_timeout(1000)
+            assert pixels["points"] > 30, f"no points drawn on the map: {pixels}"
+            assert pixels["tile"] > pixels["total"] * 0.3, f"offline base map missing: {pixels}"
+            assert tile_responses and set(tile_responses) == {200}, tile_responses
+
+            page.evaluate("window.scrollTo(0, 0)")
+            page.wait_for_timeout(500)
+            page.screenshot(path=str(artifacts_dir / "dashboard.png"), full_page=True)
+        finally:
+            browser.close()
+
+    # Nothing left the machine. The only outside address Superset 6.1's page asks for is its
+    # telemetry pixel, which our content-security policy stops inside the browser.
+    outside_requests = sorted({url for url in requested if not _is_local(url)})
+    not_blocked = [
+        url for url in outside_requests if "csp" not in blocked_in_browser.get(url, "").lower()
+    ]
+    assert escaped == [], f"requests to outside hosts reached the network layer: {escaped}"
+    assert not_blocked == [], f"outside requests not blocked by the CSP: {not_blocked}"
