@@ -16,9 +16,8 @@ memory by the ``ioc_tiles`` blueprint below, and no Mapbox token is set.
 
 from __future__ import annotations
 
+import io
 import os
-import struct
-import zlib
 from datetime import timedelta
 from functools import lru_cache
 
@@ -74,23 +73,16 @@ TILE_EDGE_RGB = (230, 229, 222)  # faint grid line on the tile's right and botto
 
 @lru_cache(maxsize=1)
 def _light_tile_png() -> bytes:
-    """A 256×256 light PNG with a faint grid edge, built in memory (no file, no download)."""
-    width = height = TILE_SIZE
-    plain = bytes(TILE_RGB) * (width - 1) + bytes(TILE_EDGE_RGB)
-    edge = bytes(TILE_EDGE_RGB) * width
-    raw = b"".join(b"\x00" + (edge if row == height - 1 else plain) for row in range(height))
+    """A 256×256 light PNG with a faint grid edge, drawn in memory (no file, no download)."""
+    from PIL import Image, ImageDraw  # Pillow is a Superset dependency
 
-    def chunk(tag: bytes, data: bytes) -> bytes:
-        body = tag + data
-        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
-
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", header)
-        + chunk(b"IDAT", zlib.compress(raw, 9))
-        + chunk(b"IEND", b"")
-    )
+    tile = Image.new("RGB", (TILE_SIZE, TILE_SIZE), TILE_RGB)
+    draw = ImageDraw.Draw(tile)
+    last = TILE_SIZE - 1
+    draw.line([(last, 0), (last, last), (0, last)], fill=TILE_EDGE_RGB)
+    buffer = io.BytesIO()
+    tile.save(buffer, format="PNG", optimize=True)
+    return buffer.getvalue()
 
 
 ioc_tiles = Blueprint("ioc_tiles", __name__)
