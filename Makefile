@@ -5,7 +5,7 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
-UV ?= $(shell command -v uv || echo $(HOME)/.local/bin/uv)
+UV ?= $(shell command -v uv || echo .tools/bin/uv)
 export UV_PYTHON_DOWNLOADS := never
 export UV_LINK_MODE := copy
 export GX_ANALYTICS_ENABLED := False
@@ -20,9 +20,11 @@ IOC := $(VENV)/bin/ioc
 help: ## Show the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
-$(UV):
-	@echo "› installing uv (package manager) from PyPI"
-	$(PYTHON) -m pip install --quiet --user uv
+# uv is missing from PATH: install it from PyPI into a small tool environment of the project.
+.tools/bin/uv:
+	@echo "› installing uv (package manager) from PyPI into .tools/"
+	$(PYTHON) -m venv .tools
+	.tools/bin/pip install --quiet uv
 
 $(VENV)/.installed: pyproject.toml uv.lock | $(UV)
 	@echo "› pipeline environment ($(VENV)): Airflow, dbt, DuckDB, Great Expectations"
