@@ -36,9 +36,18 @@ def make_extract_dag(settings: Settings, source: Source) -> DAG:
 
         @task(task_id="extract", outlets=source_assets(settings, source))
         def extract(name: str = source.name) -> dict[str, object]:
+            from airflow.sdk.exceptions import AirflowSkipException
+
             from connectors.extract import run_extract
 
             manifest = run_extract(name, get_settings())
+            if not any(manifest.rows_landed.values()):
+                # Skipped, not failed: the source was checked (its manifest says so), but with
+                # no new rows no Asset event is sent and the warehouse is not rebuilt for nothing.
+                raise AirflowSkipException(
+                    f"nothing new landed ({manifest.items_in} new item(s), "
+                    f"{manifest.items_quarantined} quarantined)"
+                )
             return {
                 "run_id": manifest.run_id,
                 "items_in": manifest.items_in,

@@ -67,3 +67,8 @@ def test_both_dags_run_end_to_end(dagbag) -> None:
     rows = [r for f in quarantine_files for r in pq.read_table(f).to_pylist()]
     assert {r["item"]: r["reason"] for r in rows} == QUARANTINED
     assert all(r["detail"] for r in rows)
+
+    # Nothing new in the inbox: the extract is skipped, so no Asset event rebuilds the warehouse.
+    again = dagbag.get_dag("extract__health_xml130").test()
+    assert again.state == "success"
+    assert [ti.state for ti in again.get_task_instances()] == ["skipped"]
