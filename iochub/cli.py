@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from datetime import datetime
 from pathlib import Path
 
 import typer
@@ -115,6 +116,56 @@ def sim_seed() -> None:
 
     target = seed_xml130_inbox(get_settings().sim_dir)
     console.print(f"demo inbox ready: {target}")
+
+
+@sim_app.command("generate")
+def sim_generate(
+    scale: float = typer.Option(0.01, help="1 = one province-year at full size."),
+    seed: int = typer.Option(42, help="Same seed, same bytes."),
+    start: datetime = typer.Option("2024-01-01", formats=["%Y-%m-%d"], help="First day."),
+    end: datetime = typer.Option("2025-12-31", formats=["%Y-%m-%d"], help="Last day (inclusive)."),
+    defect_rate: float = typer.Option(0.01, help="Share of records given an injected defect."),
+    sector: list[str] = typer.Option(None, help="Only these sectors (repeatable)."),
+    no_servers: bool = typer.Option(
+        False, help="SQLite files even when PostgreSQL/MariaDB answer."
+    ),
+) -> None:
+    """Generate the demo province into IOC_HOME/sim (replacing what is there)."""
+    from simulator.generate import GenerateParams, generate
+
+    settings = get_settings()
+    params = GenerateParams(
+        scale=scale,
+        seed=seed,
+        start=start.date(),
+        end=end.date(),
+        defect_rate=defect_rate,
+        pg_url=None if no_servers else settings.sim_pg_url,
+        mysql_url=None if no_servers else settings.sim_mysql_url,
+    )
+    try:
+        manifest = generate(settings.sim_dir, params, only=sector or None)
+    except ValueError as exc:
+        _fail(str(exc))
+    console.print_json(data=manifest)
+
+
+@sim_app.command("serve")
+def sim_serve() -> None:
+    """Start the province's servers (HTTP APIs, MQTT publishers) in the background."""
+    from simulator.serve import start_all
+
+    for service, pid in start_all(get_settings()):
+        console.print(f"{service.name}: pid {pid} — {service.description}")
+
+
+@sim_app.command("stop")
+def sim_stop() -> None:
+    """Stop the servers `ioc sim serve` started."""
+    from simulator.serve import stop_all
+
+    stopped = stop_all(get_settings())
+    console.print(f"stopped: {', '.join(stopped) if stopped else 'nothing was running'}")
 
 
 @geo_app.command("admin-seeds")

@@ -104,3 +104,16 @@ def wait_for_http(url: str, timeout: float, log: Path | None = None) -> None:
     if log is not None and log.exists():
         tail = "\n".join(log.read_text(errors="replace").splitlines()[-30:])
     raise TimeoutError(f"{url} did not come up within {timeout:.0f}s ({last_error}).\n{tail}")
+
+
+def wait_for_port(port: int, timeout: float, log: Path | None = None) -> None:
+    """Wait until something listens on ``port`` on loopback, or raise with the log's tail."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if port_in_use(port):
+            return
+        time.sleep(0.3)
+    tail = ""
+    if log is not None and log.exists():
+        tail = "\n".join(log.read_text(errors="replace").splitlines()[-30:])
+    raise TimeoutError(f"nothing listens on port {port} after {timeout:.0f}s.\n{tail}")

@@ -27,6 +27,9 @@ class Settings:
     superset_public_url: str | None = None
     superset_db_url: str | None = None
     airflow_db_url: str | None = None
+    # Database servers the demo province's systems are loaded into (SQLite files when down).
+    sim_pg_url: str = "postgresql://postgres@127.0.0.1:5432"
+    sim_mysql_url: str = "mysql://root@127.0.0.1:3306"
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -40,6 +43,8 @@ class Settings:
             # Metadata databases: SQLite under IOC_HOME unless a URL (PostgreSQL) is given.
             superset_db_url=os.environ.get("IOC_SUPERSET_DB_URL") or None,
             airflow_db_url=os.environ.get("IOC_AIRFLOW_DB_URL") or None,
+            sim_pg_url=os.environ.get("IOC_SIM_PG_URL", cls.sim_pg_url),
+            sim_mysql_url=os.environ.get("IOC_SIM_MYSQL_URL", cls.sim_mysql_url),
         )
 
     # --- storage layout (see DESIGN.md "Storage") -------------------------------------------
