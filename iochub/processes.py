@@ -73,16 +73,23 @@ def stop(settings: Settings, name: str, timeout: float = 20.0) -> bool:
         os.killpg(pid, signal.SIGTERM)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
+        _reap(pid)
         try:
             os.killpg(pid, 0)
         except ProcessLookupError:
             break
-        time.sleep(0.3)
+        time.sleep(0.1)
     else:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(pid, signal.SIGKILL)
     _pid_file(settings, name).unlink(missing_ok=True)
     return True
+
+
+def _reap(pid: int) -> None:
+    """Collect the exit status when the service is our own child (else it lingers as a zombie)."""
+    with contextlib.suppress(ChildProcessError):
+        os.waitpid(pid, os.WNOHANG)
 
 
 def wait_for_http(url: str, timeout: float, log: Path | None = None) -> None:
