@@ -13,9 +13,10 @@ from rich.console import Console
 from rich.table import Table
 
 from bench.landing import landing_cases
+from bench.sim_generate import sim_cases
 from bench.xml130_decode import decode_cases
 
-Case = tuple[str, str, Callable[[], int]]
+Case = tuple[str, str, Callable[[], int], int]  # group, case, function, repeats
 
 
 def best_of(fn: Callable[[], int], repeats: int = 5) -> tuple[float, int]:
@@ -29,20 +30,21 @@ def best_of(fn: Callable[[], int], repeats: int = 5) -> tuple[float, int]:
 
 
 def main() -> None:
-    table = Table(title="iochub benchmarks (best of 5)")
-    for column in ("benchmark", "case", "seconds", "units/s", "ratio to first"):
+    table = Table(title="iochub benchmarks (best of the repeats shown)")
+    for column in ("benchmark", "case", "repeats", "seconds", "units/s", "ratio to first"):
         table.add_column(column)
     groups: dict[str, list[Case]] = {}
-    for case in [*decode_cases(), *landing_cases()]:
+    for case in [*decode_cases(), *landing_cases(), *sim_cases()]:
         groups.setdefault(case[0], []).append(case)
     for group, cases in groups.items():
         baseline = None
-        for _, name, fn in cases:
-            seconds, units = best_of(fn)
+        for _, name, fn, repeats in cases:
+            seconds, units = best_of(fn, repeats)
             baseline = baseline or seconds
             table.add_row(
                 group,
                 name,
+                str(repeats),
                 f"{seconds:.4f}",
                 f"{units / seconds:,.0f}",
                 f"{seconds / baseline:.2f}×",

@@ -30,7 +30,7 @@ def _inbox(root: Path) -> Path:
     return inbox
 
 
-def landing_cases() -> list[tuple[str, str, Callable[[], int]]]:
+def landing_cases() -> list[tuple[str, str, Callable[[], int], int]]:
     root = Path(tempfile.mkdtemp(prefix="iochub-bench-"))
     _inbox(root)
     os.environ.setdefault("IOC_PII_KEY", "bench-key")
@@ -44,4 +44,4 @@ def landing_cases() -> list[tuple[str, str, Callable[[], int]]]:
         manifest = run_extract("health_xml130", settings)
         return manifest.items_in
 
-    return [("files connector landing (files)", f"{COPIES * 3} XML 130 files", land)]
+    return [("files connector landing (files)", f"{COPIES * 3} XML 130 files", land, 5)]

@@ -142,6 +142,7 @@ def sim_generate(
         defect_rate=defect_rate,
         pg_url=None if no_servers else settings.sim_pg_url,
         mysql_url=None if no_servers else settings.sim_mysql_url,
+        db_prefix=settings.sim_db_prefix,
     )
     try:
         manifest = generate(settings.sim_dir, params, only=sector or None)

@@ -30,6 +30,7 @@ class Settings:
     # Database servers the demo province's systems are loaded into (SQLite files when down).
     sim_pg_url: str = "postgresql://postgres@127.0.0.1:5432"
     sim_mysql_url: str = "mysql://root@127.0.0.1:3306"
+    sim_db_prefix: str = "sim_"
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -45,6 +46,7 @@ class Settings:
             airflow_db_url=os.environ.get("IOC_AIRFLOW_DB_URL") or None,
             sim_pg_url=os.environ.get("IOC_SIM_PG_URL", cls.sim_pg_url),
             sim_mysql_url=os.environ.get("IOC_SIM_MYSQL_URL", cls.sim_mysql_url),
+            sim_db_prefix=os.environ.get("IOC_SIM_DB_PREFIX", cls.sim_db_prefix),
         )
 
     # --- storage layout (see DESIGN.md "Storage") -------------------------------------------

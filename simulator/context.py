@@ -28,6 +28,9 @@ class SimContext:
     truth: GroundTruth
     pg_url: str | None = None  # PostgreSQL for systems served by it; None → SQLite fallback
     mysql_url: str | None = None  # MariaDB likewise
+    # Prefix of the databases created on those servers; tests use their own, so they never
+    # drop the demo province's databases.
+    db_prefix: str = "sim_"
     notes: dict[str, str] = field(default_factory=dict)
 
     def rng(self, *names: object) -> np.random.Generator:

@@ -86,6 +86,18 @@ class DefectLog:
             self._writer.close()
 
 
+def concat_defect_logs(parts: list[Path], target: Path) -> int:
+    """Join per-sector defect logs into one file, in the order given; returns rows written."""
+    rows = 0
+    with pq.ParquetWriter(target, DEFECT_SCHEMA, compression="zstd") as writer:
+        for part in parts:
+            table = pq.read_table(part, schema=DEFECT_SCHEMA)
+            if table.num_rows:
+                writer.write_table(table)
+            rows += table.num_rows
+    return rows
+
+
 TRUTH_SCHEMA = pa.schema(
     [
         ("kpi_id", pa.string()),
@@ -129,6 +141,13 @@ class GroundTruth:
         key = TruthKey(kpi_id, period, admin_level, admin_code, structure)
         self._num[key] += numerator
         self._den[key] += denominator
+
+    def merge(self, other: GroundTruth) -> None:
+        """Add another run's sums (a sector generated in another process) to these."""
+        for key, value in other._num.items():
+            self._num[key] += value
+        for key, value in other._den.items():
+            self._den[key] += value
 
     def rows(self) -> list[dict[str, object]]:
         out = []

@@ -15,6 +15,8 @@ import pytest
 _SESSION_HOME = Path(tempfile.mkdtemp(prefix="iochub-test-"))
 os.environ["IOC_HOME"] = str(_SESSION_HOME)
 os.environ["IOC_PII_KEY"] = "test-key-not-secret"
+# Databases the simulator tests create on the shared servers never clobber the demo's (sim_*).
+os.environ["IOC_SIM_DB_PREFIX"] = "simtest_"
 os.environ.pop("IOC_HEALTH_XML130_INBOX", None)
 
 from iochub.settings import Settings, get_settings  # noqa: E402

@@ -54,6 +54,7 @@ def make_ctx(tmp_path: Path) -> Callable[..., SimContext]:
             mysql_url=(
                 settings.sim_mysql_url if servers and reachable(settings.sim_mysql_url) else None
             ),
+            db_prefix=settings.sim_db_prefix,
         )
 
     return make

@@ -1,0 +1,139 @@
+"""Telemedicine sessions and booking-app appointments: monthly CSV drops (no published schema).
+
+Both systems export one UTF-8 CSV per month (source_formats.md §1.3, the project's own columns):
+
+- ``health/telemedicine/sessions_<yyyymm>.csv``: ``session_id, started_at (yyyy-mm-dd HH:MM),
+  hub_facility_code, spoke_facility_code, specialty, duration_minutes`` — remote consultations
+  run by the 22 telemedicine facilities (spokes) with their hub: the provincial general hospital
+  of their old province, or Chợ Rẫy (HCMC, outside the province, code ``79001`` here) for the
+  hospitals themselves;
+- ``health/booking/appointments_<yyyymm>.csv``: ``booking_id, booked_at, person_id (the EHR
+  registry id), facility_code, appointment_date, channel, status`` — appointments made through
+  the remote booking app by residents who use it (registry flag ``uses_remote_booking``).
+  The export sometimes repeats a row (``duplicate_record``); a booking counts once.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections import defaultdict
+from datetime import date, timedelta
+
+import numpy as np
+
+from simulator.context import SimContext
+from simulator.health.ehr import Registry
+from simulator.health.facilities import DISTRICT_CENTRE, HOSPITAL, Facility
+from simulator.health.people import PersonPool
+
+TELEMEDICINE = "telemedicine"
+BOOKING = "booking_app"
+EXTERNAL_HUB = "79001"  # Chợ Rẫy hospital (Hồ Chí Minh City), hub of the provincial hospitals
+SESSIONS_PER_DAY = 5.0  # per telemedicine facility, weekdays, full scale
+BOOKINGS_PER_YEAR = 1.5  # per resident using the app
+SPECIALTIES = ["Nội khoa", "Tim mạch", "Nhi khoa", "Sản khoa", "Chấn thương chỉnh hình",
+               "Thần kinh", "Ung bướu", "Hồi sức cấp cứu"]  # fmt: skip
+CHANNELS = ["app", "web", "zalo"]
+SESSION_COLUMNS = ["session_id", "started_at", "hub_facility_code", "spoke_facility_code",
+                   "specialty", "duration_minutes"]  # fmt: skip
+BOOKING_COLUMNS = ["booking_id", "booked_at", "person_id", "facility_code", "appointment_date",
+                   "channel", "status"]  # fmt: skip
+
+
+def _month_files(ctx: SimContext, folder: str) -> dict[str, list[date]]:
+    """The run's days grouped by yyyymm (one CSV each); creates the drop folder."""
+    months: dict[str, list[date]] = defaultdict(list)
+    for day in ctx.days():
+        months[f"{day:%Y%m}"].append(day)
+    (ctx.out / "health" / folder).mkdir(parents=True, exist_ok=True)
+    return months
+
+
+def write_sessions(ctx: SimContext, facilities: list[Facility]) -> dict[tuple[str, str], int]:
+    """Write the monthly session files; returns sessions per (yyyy-mm, spoke facility code)."""
+    hubs = {
+        province: next(f.code for f in facilities if f.kind == HOSPITAL and f.code[:2] == province)
+        for province in ("87", "82")
+    }
+    spokes = [f for f in facilities if f.telemedicine]
+    counts: dict[tuple[str, str], int] = defaultdict(int)
+    for month, days in sorted(_month_files(ctx, "telemedicine").items()):
+        path = ctx.out / "health" / "telemedicine" / f"sessions_{month}.csv"
+        with path.open("w", encoding="utf-8", newline="") as handle:
+            out = csv.writer(handle, lineterminator="\n")
+            out.writerow(SESSION_COLUMNS)
+            for day in days:
+                if day.weekday() >= 5:
+                    continue  # consultations are scheduled on working days
+                rng = ctx.rng("health", TELEMEDICINE, day.isoformat())
+                for spoke in spokes:
+                    hub = EXTERNAL_HUB if spoke.kind == HOSPITAL else hubs[spoke.code[:2]]
+                    n = int(rng.poisson(SESSIONS_PER_DAY * ctx.scale))
+                    for k in range(1, n + 1):
+                        minute = 7 * 60 + int(rng.integers(0, 600))
+                        out.writerow(
+                            [
+                                f"TM{spoke.code}{day:%y%m%d}{k:03d}",
+                                f"{day.isoformat()} {minute // 60:02d}:{minute % 60:02d}",
+                                hub,
+                                spoke.code,
+                                SPECIALTIES[int(rng.integers(len(SPECIALTIES)))],
+                                int(rng.integers(10, 61)),
+                            ]
+                        )
+                    counts[(f"{day:%Y-%m}", spoke.code)] += n
+    return dict(counts)
+
+
+def write_bookings(
+    ctx: SimContext, facilities: list[Facility], pool: PersonPool, registry: Registry
+) -> dict[tuple[str, str], int]:
+    """Write the monthly booking files; returns distinct bookings per (yyyy-mm, facility code)."""
+    frame = ctx.frame
+    users = np.flatnonzero((registry.created > 0) & registry.uses_booking)
+    station = {f.old_commune: f.code for f in facilities if f.kind == "commune_station"}
+    centre = {c: f.code for f in facilities if f.kind == DISTRICT_CENTRE for c in f.catchment}
+    hospitals = [f.code for f in facilities if f.kind == HOSPITAL]
+    counts: dict[tuple[str, str], int] = defaultdict(int)
+    for month, days in sorted(_month_files(ctx, "booking").items()):
+        path = ctx.out / "health" / "booking" / f"appointments_{month}.csv"
+        with path.open("w", encoding="utf-8", newline="") as handle:
+            out = csv.writer(handle, lineterminator="\n")
+            out.writerow(BOOKING_COLUMNS)
+            for day in days:
+                rng = ctx.rng("health", BOOKING, day.isoformat())
+                n = int(rng.poisson(len(users) * BOOKINGS_PER_YEAR / 365)) if len(users) else 0
+                for k in range(1, n + 1):
+                    person = int(users[rng.integers(len(users))])
+                    if registry.created[person] > day.toordinal():
+                        continue  # the app needs the EHR account first
+                    home = frame.old_communes[int(pool.commune[person])].code
+                    roll = rng.random()
+                    if roll < 0.5 and home in station:
+                        facility = station[home]
+                    elif roll < 0.85:
+                        facility = centre[home]
+                    else:
+                        facility = hospitals[int(rng.integers(len(hospitals)))]
+                    appointment = day + timedelta(days=int(rng.integers(1, 15)))
+                    status = "booked"
+                    if appointment <= ctx.end:
+                        status = ["completed", "cancelled", "no_show"][
+                            int(rng.choice(3, p=[0.85, 0.1, 0.05]))
+                        ]
+                    minute = 6 * 60 + int(rng.integers(0, 16 * 60))
+                    row = [
+                        f"DL{day:%Y%m%d}{k:06d}",
+                        f"{day.isoformat()} {minute // 60:02d}:{minute % 60:02d}",
+                        f"HSSK{person:09d}",
+                        facility,
+                        appointment.isoformat(),
+                        CHANNELS[int(rng.integers(len(CHANNELS)))],
+                        status,
+                    ]
+                    out.writerow(row)
+                    if rng.random() < ctx.defect_rate:
+                        out.writerow(row)  # the export repeated the row
+                        ctx.defects.log(BOOKING, row[0], "duplicate_record", "row repeated", day)
+                    counts[(f"{day:%Y-%m}", facility)] += 1
+    return dict(counts)

@@ -1,0 +1,209 @@
+"""Public services sector: the one-stop-shop dossier system and the QĐ 766 reporting feed.
+
+``generate`` writes the dossier database (MariaDB ``sim_one_stop``, prefix per run, or
+``public_services/one_stop.sqlite``), the reporting feed's summary and token
+(``public_services/portal766_summary.json``, ``portal766_token.txt``) and the ground truth of
+the Decision 766 indicators the dossiers support; ``services`` starts the feed's HTTP API.
+
+Ground-truth rule: a dossier counts in its reception month and in its applicant commune (old
+codes resolved to the new commune). Dossiers not received (status 1, 3), the second copy of a
+duplicated row, and dossiers quarantined for an unreadable value (negative fee, processing end
+before reception, reception in the future) count nowhere — the warehouse cannot use them either.
+Dossiers with NFD text, outdated admin codes or late arrival count normally.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sys
+from collections import defaultdict
+from datetime import timedelta
+from pathlib import Path
+
+from simulator.context import SimContext
+from simulator.frame import REORGANISATION
+from simulator.public_services.catalogue import load_catalogue
+from simulator.public_services.dossiers import DossierWriter, Written
+from simulator.public_services.kpi import (
+    dossier_contributions,
+    month_end,
+    on_time,
+    overdue_at,
+    petition_contributions,
+    petition_on_time,
+)
+from simulator.public_services.store import Store
+from simulator.sector import Service
+
+PORTAL_PORT = 18766
+SUMMARY_FILE = "portal766_summary.json"
+TOKEN_FILE = "portal766_token.txt"
+# Counters per month × new commune that the reporting feed serves (see portal766.py).
+SUMMARY_FIELDS = [
+    "received",
+    "on_time",
+    "completed",
+    "processing_days",
+    "channel_online",
+    "channel_direct",
+    "channel_postal",
+    "fee_dossiers",
+    "paid_online",
+    "digitised",
+    "reused",
+    "citizen",
+    "vneid",
+    "petitions",
+    "petitions_on_time",
+    "petitions_unsatisfied",
+    "petitions_repeated",
+]
+
+
+class PublicServices:
+    name = "public_services"
+
+    def generate(self, ctx: SimContext) -> dict[str, int]:
+        folder = ctx.out / self.name
+        folder.mkdir(parents=True, exist_ok=True)
+        catalogue = load_catalogue(ctx.seed)
+        store = Store(ctx.mysql_url, folder / "one_stop.sqlite", ctx.db_prefix)
+        for p in catalogue:
+            store.add(
+                "DanhMucTTHC",
+                (
+                    p.code,
+                    p.name,
+                    p.field_code,
+                    p.field_name,
+                    p.level,
+                    p.online_level,
+                    p.limit_days,
+                    p.fee,
+                    int(p.full_online_eligible),
+                    int(p.has_result),
+                    int(p.complete_content),
+                    p.published.strftime("%Y%m%d"),
+                ),
+            )
+        month_ends = []
+        cursor = ctx.start
+        while cursor <= ctx.end:
+            month_ends.append(min(month_end(cursor), ctx.end))
+            cursor = month_end(cursor) + timedelta(days=1)
+        truth: dict[tuple[str, str, str], list[int]] = defaultdict(lambda: [0, 0])
+        summary: dict[tuple[str, str], dict[str, int]] = defaultdict(
+            lambda: dict.fromkeys(SUMMARY_FIELDS, 0)
+        )
+        new_of = {c.code: c.new_code for c in ctx.frame.old_communes}
+
+        def sink(w: Written) -> None:
+            for _, pf in w.petitions:
+                period = f"{pf.received:%Y-%m}"
+                for kpi, num, den in petition_contributions(pf):
+                    cell = truth[(kpi, period, w.old_commune)]
+                    cell[0] += num
+                    cell[1] += den
+                s = summary[(period, new_of[w.old_commune])]
+                s["petitions"] += 1
+                s["petitions_on_time"] += int(petition_on_time(pf))
+                s["petitions_unsatisfied"] += int(pf.satisfied is False)
+                s["petitions_repeated"] += int(pf.repeated)
+            d = w.facts
+            if d is None:
+                return
+            period = f"{d.received:%Y-%m}"
+            for kpi, num, den in dossier_contributions(d):
+                cell = truth[(kpi, period, w.old_commune)]
+                cell[0] += num
+                cell[1] += den
+            finished = d.end if d.status in (7, 9, 10) else None
+            for cut, overdue in overdue_at(d.received, finished, d.due, month_ends):
+                cell = truth[("OPS-OVERDUE-DOSSIERS", f"{cut:%Y-%m}", w.old_commune)]
+                cell[0] += overdue
+                cell[1] += 1
+            s = summary[(period, new_of[w.old_commune])]
+            s["received"] += 1
+            s["on_time"] += int(on_time(d))
+            for kpi, num, den in dossier_contributions(d):
+                if kpi == "766-2.2":
+                    s["completed"] += den
+                    s["processing_days"] += num
+                elif kpi == "766-3.6":
+                    s["fee_dossiers"] += den
+                    s["paid_online"] += num
+                elif kpi == "766-4.2":
+                    s["digitised"] += num
+                elif kpi == "766-4.3":
+                    s["reused"] += num
+                elif kpi == "766-4.5b":
+                    s["citizen"] += den
+                    s["vneid"] += num
+            s[{1: "channel_direct", 2: "channel_online", 3: "channel_postal"}[d.channel]] += 1
+
+        writer = DossierWriter(ctx, store, catalogue)
+        for day in ctx.days():
+            writer.day(day, sink)
+        counts = store.close()
+
+        old = {c.code: c for c in ctx.frame.old_communes}
+        for (kpi, period, old_code), (num, den) in sorted(truth.items()):
+            commune = old[old_code]
+            ctx.truth.add(kpi, period, "commune", commune.new_code, "2025", num, den)
+            if period < f"{REORGANISATION:%Y-%m}":
+                ctx.truth.add(kpi, period, "district", commune.district_code, "legacy", num, den)
+            ctx.truth.add(kpi, period, "province", "82", "2025", num, den)
+
+        names = {c.code: c.name for c in ctx.frame.new_communes}
+        document = {
+            "province": {"id": "82", "name": "Tỉnh Đồng Tháp"},
+            "units": [{"id": code, "name": names[code]} for code in sorted(names)],
+            "formalities": [
+                {
+                    "code": p.code,
+                    "name": p.name,
+                    "fieldCode": p.field_code,
+                    "fieldName": p.field_name,
+                    "level": p.level,
+                    "onlineLevel": p.online_level,
+                    "limitDays": p.limit_days,
+                    "fee": p.fee,
+                    "completeContent": p.complete_content,
+                }
+                for p in catalogue
+            ],
+            "monthly": [
+                {"period": period, "unit": unit, **counters}
+                for (period, unit), counters in sorted(summary.items())
+            ],
+        }
+        (folder / SUMMARY_FILE).write_text(
+            json.dumps(document, ensure_ascii=False, indent=1) + "\n", encoding="utf-8"
+        )
+        # The demo's credential for the feed (not a secret): derived from the seed so reruns match.
+        token = hashlib.sha256(f"iochub-demo-portal766-{ctx.seed}".encode()).hexdigest()
+        (folder / TOKEN_FILE).write_text(token + "\n", encoding="utf-8")
+        counts["portal766_summary_rows"] = len(document["monthly"])
+        return counts
+
+    def services(self, sim_dir: Path) -> list[Service]:
+        return [
+            Service(
+                name="portal766-api",
+                argv=[
+                    sys.executable,
+                    "-m",
+                    "simulator.public_services.portal766",
+                    "--sim-dir",
+                    str(sim_dir),
+                    "--port",
+                    str(PORTAL_PORT),
+                ],
+                port=PORTAL_PORT,
+                description="QĐ 766 reporting feed of the national public-service portal (HTTP)",
+            )
+        ]
+
+
+SECTOR = PublicServices()
