@@ -10,6 +10,12 @@ codes resolved to the new commune). Dossiers not received (status 1, 3), the sec
 duplicated row, and dossiers quarantined for an unreadable value (negative fee, processing end
 before reception, reception in the future) count nowhere — the warehouse cannot use them either.
 Dossiers with NFD text, outdated admin codes or late arrival count normally.
+
+Prefix stability (``ioc sim advance``): a run to a later end only advances the dossiers of an
+earlier one. A month's received, channel, fee, attachment and VNeID counts never change once the
+month is over; the outcome indicators of a reception month (766-2.1, 2.2, 4.1, 4.2, 5.2–5.4) move
+as its dossiers and petitions are processed later, and a dossier whose impossible
+NgayKetThucXuLy is written later leaves its month then (its defect is logged on that day).
 """
 
 from __future__ import annotations

@@ -222,10 +222,13 @@ class DossierWriter:
                     returned = end + timedelta(days=int(rng.integers(0, 4)), minutes=30)
                     events.append(Event(returned, 10, "Đã trả kết quả"))
 
-        # Cut at the end of the data: the snapshot shows only what has happened.
+        # Cut at the end of the data: the snapshot shows only what has happened. Every draw
+        # below is made whatever the cut, so a later end only advances this dossier.
+        planned = events
         events = [e for e in events if e.at < self.cutoff]
         status = events[-1].status
         kept = {e.status for e in events}
+        will_receive = any(e.status == 2 for e in planned)
         received_w = received if 2 in kept else None
         end_w = end if end is not None and end < self.cutoff else None
         returned_w = returned if returned is not None and returned < self.cutoff else None
@@ -257,8 +260,10 @@ class DossierWriter:
                 paid = 2
         electronic = bool(rng.random() < 0.9)
 
-        # Codes as the system sends them on the day it records the dossier.
+        # Codes as the system sends them on the day it records the dossier (re-coded at
+        # reception, so a dossier submitted before 1 July and received after changes codes).
         code_day = (received_w or submitted).date()
+        planned_code_day = (received if will_receive else submitted).date()
         province, district, commune_code = ctx.frame.codes_on(commune.code, code_day)
         written_at = max(e.at for e in events)
         abstract = f"{proc.name} - {holder}"
@@ -267,31 +272,44 @@ class DossierWriter:
         # Defects, at ctx.defect_rate among dossiers that were received.
         quarantined = False
         duplicate = False
+        planned_duplicate = False
         # Drawn for every dossier, so the day's stream advances the same whatever the outcome.
+        # The kind is chosen from the planned life cycle, not the cut one, so a later end of the
+        # data never changes it; it shows (and is logged) once the field it spoils is written.
         defect_rng = rng
-        if defect_rng.random() < ctx.defect_rate and received_w is not None:
+        if defect_rng.random() < ctx.defect_rate and will_receive:
             kinds = ["duplicate_record", "nfd_text", "future_date", "late_arriving"]
             if any(g for _, g in fees):
                 kinds.append("negative_amount")
-            if end_w is not None:
+            if end is not None:
                 kinds.append("impossible_date")
-            if code_day >= REORGANISATION:
+            if planned_code_day >= REORGANISATION:
                 kinds.append("outdated_admin_code")
             kind = kinds[int(defect_rng.integers(len(kinds)))]
             detail = ""
+            shows = True
+            log_day = code_day
             if kind == "duplicate_record":
-                duplicate = True
+                planned_duplicate = True
+                # The copy is inserted at reception.
+                shows = duplicate = received_w is not None
                 detail = "dossier row inserted twice"
             elif kind == "nfd_text":
                 holder = unicodedata.normalize("NFD", holder)
                 abstract = unicodedata.normalize("NFD", abstract)
                 detail = "ChuHoSo, TrichYeuHoSo in NFD"
             elif kind == "future_date":
-                received_w = self.cutoff + timedelta(days=int(defect_rng.integers(30, 400)))
-                quarantined = True
-                detail = f"NgayTiepNhan={ts(received_w)}"
+                # A mistyped year: ten years ahead, so it stays in the future however far the
+                # data is advanced.
+                typo = received + timedelta(days=3653 + int(defect_rng.integers(30, 400)))
+                shows = received_w is not None
+                if shows:
+                    received_w = typo
+                    quarantined = True
+                detail = f"NgayTiepNhan={ts(typo)}"
             elif kind == "late_arriving":
                 lag = timedelta(days=int(defect_rng.integers(5, 41)))
+                # Not yet arrived at the end of the data: the snapshot shows it as arriving then.
                 written_at = min(written_at + lag, self.cutoff - timedelta(seconds=1))
                 last = max(e.at for e in events)
                 detail = f"inserted {written_at:%Y-%m-%d}, last event {last:%Y-%m-%d}"
@@ -300,18 +318,25 @@ class DossierWriter:
                 quarantined = True
                 detail = f"Gia={fees[0][1]}"
             elif kind == "impossible_date":
-                assert end_w is not None and received_w is not None
-                end_w = received_w - timedelta(days=int(defect_rng.integers(1, 30)))
-                quarantined = True
-                detail = f"NgayKetThucXuLy={ts(end_w)} < NgayTiepNhan={ts(received_w)}"
+                assert end is not None
+                wrong_end = received - timedelta(days=int(defect_rng.integers(1, 30)))
+                shows = end_w is not None and received_w is not None
+                if shows:
+                    end_w = wrong_end
+                    quarantined = True
+                    log_day = end.date()  # the day the wrong value is written
+                detail = f"NgayKetThucXuLy={ts(wrong_end)} < NgayTiepNhan={ts(received)}"
             else:  # outdated_admin_code: the system still sends the pre-2025 codes
-                province, district, commune_code = (
-                    commune.province_code,
-                    commune.district_code,
-                    commune.code,
-                )
+                shows = code_day >= REORGANISATION
+                if shows:
+                    province, district, commune_code = (
+                        commune.province_code,
+                        commune.district_code,
+                        commune.code,
+                    )
                 detail = f"MaXa={commune.code} (new {commune.new_code})"
-            ctx.defects.log(SOURCE, key, kind, detail, code_day)
+            if shows:
+                ctx.defects.log(SOURCE, key, kind, detail, log_day)
 
         row = (
             self.next_id,
@@ -345,11 +370,16 @@ class DossierWriter:
         )
         self.store.add("HoSo", row)
         self.next_id += 1
-        if duplicate:
-            self.store.add("HoSo", (self.next_id, *row[1:]))
+        if planned_duplicate:
+            # The copy's id is kept even before it is inserted, so ids never depend on the end.
+            if duplicate:
+                self.store.add("HoSo", (self.next_id, *row[1:]))
             self.next_id += 1
-        for step, e in enumerate(events, start=1):
+        for step, e in enumerate(planned, start=1):
+            # One official per planned step, drawn whether or not the step has happened yet.
             name, title = self._staff(rng, commune.code if proc.level == "xa" else proc.field_code)
+            if e.at >= self.cutoff:
+                continue
             dept = (
                 f"Bộ phận Một cửa {commune.name}"
                 if proc.level == "xa"
@@ -392,8 +422,9 @@ class DossierWriter:
             )
 
         written = Written(key, commune.code, None)
-        if received_w is not None and status not in (1, 3):
-            written.petitions = self._petitions(rng, key, commune.code, received_w)
+        if will_receive:
+            # Drawn from the planned reception, written only once they have happened.
+            written.petitions = self._petitions(rng, key, commune.code, received)
         if received_w is not None and status not in (1, 3) and not quarantined:
             written.facts = DossierFacts(
                 received=received_w.date(),
@@ -426,8 +457,6 @@ class DossierWriter:
             got = datetime.combine(received.date(), time(8)) + timedelta(
                 days=int(rng.integers(1, 31)), minutes=int(rng.integers(0, 540))
             )
-            if got >= self.cutoff:
-                continue
             outcome = int(rng.choice([1, 2, 3], p=[0.85, 0.08, 0.07]))
             limit = {1: 15, 2: 2, 3: 5}[outcome]
             wdays = (
@@ -436,10 +465,13 @@ class DossierWriter:
                 else limit + int(rng.integers(1, 11))
             )
             done: datetime | None = datetime.combine(add_working_days(got.date(), wdays), time(15))
+            rating = bool(rng.random() >= 0.1)
+            repeated = bool(rng.random() < 0.05)
+            if got >= self.cutoff:
+                continue
             if done is not None and done >= self.cutoff:
                 done = None
-            satisfied = None if done is None else bool(rng.random() >= 0.1)
-            repeated = bool(rng.random() < 0.05)
+            satisfied = None if done is None else rating
             pkey = f"PA-{key}-{'D' if link else 'G'}"
             province, district, commune_code = self.ctx.frame.codes_on(old_code, got.date())
             self.store.add(
