@@ -7,7 +7,8 @@ small (source_formats.md §1.2). Database ``sim_ehr_registry`` (SQLite fallback
 - ``persons``: one row per resident who has an EHR — ``person_id`` (registry id), personal fields
   (``citizen_id``, ``full_name``, ``sex``, ``birth_date``), residence as old commune / district /
   province codes and new commune code, ``created_on``, ``last_updated``, ``has_e_medical_book``,
-  ``uses_remote_booking``;
+  ``uses_remote_booking``; a record is updated every ``gap`` days after its creation (a gap of
+  its own), ``last_updated`` is the last of those updates by the run's last day;
 - ``immunisations``: the immunisation part of the record for children born since 2019
   (``person_id``, ``vaccine_code``, ``dose``, ``given_on``, ``facility_code``);
 - ``commune_population``: residents per old commune as the registry counts them (the YT-01
@@ -18,6 +19,11 @@ small (source_formats.md §1.2). Database ``sim_ehr_registry`` (SQLite fallback
 Coverage is calibrated to the province's reports: 80% early 2023 → 87% early 2025 province-wide,
 Cao Lãnh city 91%, Sa Đéc 94.89%; electronic medical book 66% and remote booking > 40% of Cao Lãnh
 city's residents.
+
+Prefix stability: every draw is made for the whole person pool (or every child of it), never for
+the persons who have a record by the run's last day, so a run to a later end date keeps each
+earlier record as it was except ``last_updated``, which can only move to a day after the earlier
+end, and adds the records and immunisations of the days in between.
 """
 
 from __future__ import annotations
@@ -59,6 +65,7 @@ SCHEDULE = [
     ("MR", "Sởi-Rubella", 1, 540),
 ]
 IMMUNISATION_SINCE = date(2019, 1, 1)
+UPDATE_GAP = (30, 400)  # days between two updates of a record (uniform, per person)
 
 PERSON_COLUMNS = [
     ("person_id", "TEXT NOT NULL"),
@@ -107,12 +114,13 @@ class Registry:
     """What the registry holds, as arrays over the person pool (0 = no EHR by the last day)."""
 
     created: np.ndarray  # date ordinal of the EHR, 0 when none by ctx.end
+    opened: np.ndarray  # date ordinal of the EHR whatever the end date, 0 when never
     uses_booking: np.ndarray  # bool: uses the remote booking app (meaningful where created > 0)
     counts: dict[str, int]
 
 
 def ehr_dates(ctx: SimContext, pool: PersonPool) -> np.ndarray:
-    """The day each resident's EHR was created (ordinal), 0 if none by the run's last day."""
+    """The day each resident's EHR is created (ordinal) whatever the end date, 0 if never."""
     rng = ctx.rng("health", "ehr", "created")
     district = np.array([c.district_code for c in ctx.frame.old_communes])[pool.commune]
     f25 = np.full(len(pool), COVERAGE_OTHERS)
@@ -134,13 +142,14 @@ def ehr_dates(ctx: SimContext, pool: PersonPool) -> np.ndarray:
     # A record cannot predate its person: newborns get theirs at birth.
     has = created > 0
     created[has] = np.maximum(created[has], pool.birth[has])
-    created[created > ctx.end.toordinal()] = 0
     return created
 
 
 def write_registry(ctx: SimContext, pool: PersonPool, facilities: list[Facility]) -> Registry:
     frame = ctx.frame
-    created = ehr_dates(ctx, pool)
+    end = ctx.end.toordinal()
+    opened = ehr_dates(ctx, pool)
+    created = np.where(opened <= end, opened, 0)
     rng = ctx.rng("health", "ehr", "attributes")
     n = len(pool)
     district = np.array([c.district_code for c in frame.old_communes])[pool.commune]
@@ -154,11 +163,15 @@ def write_registry(ctx: SimContext, pool: PersonPool, facilities: list[Facility]
     # Both services need an EHR, so their rates among EHR holders are share / coverage.
     has_book = rng.random(n) < book / cover
     uses_booking = rng.random(n) < remote / cover
-    update_share = rng.random(n)
+    gap = rng.integers(UPDATE_GAP[0], UPDATE_GAP[1] + 1, n)
     nfd = rng.random(n) < ctx.defect_rate
-    vaccine_rng = ctx.rng("health", "ehr", "immunisation")
+    # Skipped doses of every child in the pool, drawn up front: drawing them for the children
+    # with a record by the last day would shift every later child's draws with the end date.
+    children = np.flatnonzero(pool.birth >= IMMUNISATION_SINCE.toordinal())
+    skips = ctx.rng("health", "ehr", "immunisation").random((len(children), len(SCHEDULE)))
+    skip_row = np.full(n, -1, dtype=np.int64)
+    skip_row[children] = np.arange(len(children))
     registered = {f.old_commune: f.code for f in facilities if f.kind == "commune_station"}
-    end = ctx.end.toordinal()
     counts = {"persons": 0, "immunisations": 0}
     path = ctx.out / "health" / "ehr_registry.sqlite"
     with Database(f"{ctx.db_prefix}ehr_registry", ctx.pg_url, path) as db:
@@ -215,16 +228,16 @@ def write_registry(ctx: SimContext, pool: PersonPool, facilities: list[Facility]
                         commune.code,
                         commune.new_code,
                         date.fromordinal(made),
-                        date.fromordinal(made + int(update_share[i] * (end - made))),
+                        date.fromordinal(made + (end - made) // int(gap[i]) * int(gap[i])),
                         bool(has_book[i]),
                         bool(uses_booking[i]),
                     )
                 )
+                row = int(skip_row[i])
+                if row < 0:
+                    continue  # born before the immunisation part of the record
                 born = pool.birth_date(i)
-                if born < IMMUNISATION_SINCE:
-                    continue
-                skips = vaccine_rng.random(len(SCHEDULE))
-                for (code, vname, dose, age), skip in zip(SCHEDULE, skips, strict=True):
+                for (code, vname, dose, age), skip in zip(SCHEDULE, skips[row], strict=True):
                     given = born + timedelta(days=age)
                     if skip < 0.05 or given > ctx.end:
                         continue
@@ -235,4 +248,4 @@ def write_registry(ctx: SimContext, pool: PersonPool, facilities: list[Facility]
             counts["immunisations"] += db.insert(
                 "immunisations", [c for c, _ in IMMUNISATION_COLUMNS], shots
             )
-    return Registry(created=created, uses_booking=uses_booking, counts=counts)
+    return Registry(created=created, opened=opened, uses_booking=uses_booking, counts=counts)

@@ -11,11 +11,18 @@ Both systems export one UTF-8 CSV per month (source_formats.md §1.3, the projec
   registry id), facility_code, appointment_date, channel, status`` — appointments made through
   the remote booking app by residents who use it (registry flag ``uses_remote_booking``).
   The export sometimes repeats a row (``duplicate_record``); a booking counts once.
+
+Prefix stability: each day's rows come from that day's own stream, drawn the same way whatever
+the run's end date, so a run to a later end date writes the same rows for the earlier days and
+adds rows after them. One field is a snapshot: an appointment after the run's last day is still
+``booked``; its outcome (drawn all the same) shows once a later run reaches it.
 """
 
 from __future__ import annotations
 
 import csv
+import random
+from bisect import bisect_left
 from collections import defaultdict
 from datetime import date, timedelta
 
@@ -34,6 +41,9 @@ BOOKINGS_PER_YEAR = 1.5  # per resident using the app
 SPECIALTIES = ["Nội khoa", "Tim mạch", "Nhi khoa", "Sản khoa", "Chấn thương chỉnh hình",
                "Thần kinh", "Ung bướu", "Hồi sức cấp cứu"]  # fmt: skip
 CHANNELS = ["app", "web", "zalo"]
+# Outcome of an appointment once its day has passed, with cumulative probabilities.
+OUTCOMES = ["completed", "cancelled", "no_show"]
+OUTCOME_CDF = [0.85, 0.95, 1.0]
 SESSION_COLUMNS = ["session_id", "started_at", "hub_facility_code", "spoke_facility_code",
                    "specialty", "duration_minutes"]  # fmt: skip
 BOOKING_COLUMNS = ["booking_id", "booked_at", "person_id", "facility_code", "appointment_date",
@@ -90,7 +100,10 @@ def write_bookings(
 ) -> dict[tuple[str, str], int]:
     """Write the monthly booking files; returns distinct bookings per (yyyy-mm, facility code)."""
     frame = ctx.frame
-    users = np.flatnonzero((registry.created > 0) & registry.uses_booking)
+    # App users whatever the end date (a record opened after a day cannot book on it, below):
+    # the daily volume comes from their number, which must not grow with the end date.
+    users = np.flatnonzero((registry.opened > 0) & registry.uses_booking).tolist()
+    opened = registry.opened.tolist()
     station = {f.old_commune: f.code for f in facilities if f.kind == "commune_station"}
     centre = {c: f.code for f in facilities if f.kind == DISTRICT_CENTRE for c in f.catchment}
     hospitals = [f.code for f in facilities if f.kind == HOSPITAL]
@@ -102,37 +115,39 @@ def write_bookings(
             out.writerow(BOOKING_COLUMNS)
             for day in days:
                 rng = ctx.rng("health", BOOKING, day.isoformat())
-                n = int(rng.poisson(len(users) * BOOKINGS_PER_YEAR / 365)) if len(users) else 0
+                n = int(rng.poisson(len(users) * BOOKINGS_PER_YEAR / 365)) if users else 0
+                # Scalar draws from Python's generator seeded from the day's stream (numpy scalar
+                # draws cost microseconds each).
+                draw = random.Random(int(rng.integers(2**63)))
                 for k in range(1, n + 1):
-                    person = int(users[rng.integers(len(users))])
-                    if registry.created[person] > day.toordinal():
+                    person = users[int(draw.random() * len(users))]
+                    if opened[person] > day.toordinal():
                         continue  # the app needs the EHR account first
                     home = frame.old_communes[int(pool.commune[person])].code
-                    roll = rng.random()
+                    roll = draw.random()
                     if roll < 0.5 and home in station:
                         facility = station[home]
                     elif roll < 0.85:
                         facility = centre[home]
                     else:
-                        facility = hospitals[int(rng.integers(len(hospitals)))]
-                    appointment = day + timedelta(days=int(rng.integers(1, 15)))
+                        facility = hospitals[int(draw.random() * len(hospitals))]
+                    appointment = day + timedelta(days=draw.randint(1, 14))
+                    outcome = draw.random()
                     status = "booked"
                     if appointment <= ctx.end:
-                        status = ["completed", "cancelled", "no_show"][
-                            int(rng.choice(3, p=[0.85, 0.1, 0.05]))
-                        ]
-                    minute = 6 * 60 + int(rng.integers(0, 16 * 60))
+                        status = OUTCOMES[bisect_left(OUTCOME_CDF, outcome)]
+                    minute = 6 * 60 + int(draw.random() * 16 * 60)
                     row = [
                         f"DL{day:%Y%m%d}{k:06d}",
                         f"{day.isoformat()} {minute // 60:02d}:{minute % 60:02d}",
                         f"HSSK{person:09d}",
                         facility,
                         appointment.isoformat(),
-                        CHANNELS[int(rng.integers(len(CHANNELS)))],
+                        CHANNELS[int(draw.random() * len(CHANNELS))],
                         status,
                     ]
                     out.writerow(row)
-                    if rng.random() < ctx.defect_rate:
+                    if draw.random() < ctx.defect_rate:
                         out.writerow(row)  # the export repeated the row
                         ctx.defects.log(BOOKING, row[0], "duplicate_record", "row repeated", day)
                     counts[(f"{day:%Y-%m}", facility)] += 1

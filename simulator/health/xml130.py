@@ -8,21 +8,35 @@ admission day and exported on their discharge day (later when late), so the gene
 the episodes not yet exported in memory. XML is written from string templates: at full scale this
 is twelve million episodes over two years.
 
+Prefix stability (``ioc sim advance`` regenerates to a later end date): every random draw of an
+admission day comes from that day's own streams and none depends on the run's end, so an episode
+is the same whatever the end date; the end only decides whether it is written (its export day is
+on or before the last day) or still waiting. A run to a later end therefore only adds files dated
+after the earlier end; those may carry episodes admitted before it (long stays, late exports,
+duplicates re-sent later).
+
 Ground truth rule (``OPS-HEALTH-EPISODES``): an episode counts once, in its admission month
 (``NGAY_VAO``) and residence commune, when at least one file carrying it is readable (well-formed
 XML, every ``NOIDUNGFILE`` valid base64). Episodes with readable-but-wrong values (impossible or
 future ``NGAY_RA``, negative amount, NFD name, old residence codes, late export) count; an
 episode whose ``MAXA_CU_TRU`` is unknown counts only at province level; episodes still in hospital
-(or exported) after the run's last day are not written and do not count.
+(or not yet exported, late or re-sent) after the run's last day are not written and do not count.
+So a run to a later end date may add episodes to earlier admission months: those exported after
+the earlier end, and those whose only readable copy is a re-send after it.
 """
 
 from __future__ import annotations
 
-import base64
+import binascii
+import math
+import os
+import random
 import unicodedata
+from bisect import bisect_left
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 
 import numpy as np
 
@@ -45,7 +59,109 @@ EPISODE_DEFECTS = [
     "nfd_text",
     "late_arriving",
 ]
+# log(1 - p) of the inpatient stay's geometric distribution (p = 0.22 per day), for inverse
+# transform sampling from one uniform.
+_LOG_STAY = math.log(1 - 0.22)
 TruthKey = tuple[str, str | None, str | None]  # (admission month, new commune, old district)
+
+
+def _template(tags: list[str], fixed: dict[str, object] | None = None) -> str:
+    """A ``%s`` template of consecutive elements; a ``!`` prefix marks a CDATA element.
+
+    ``fixed`` bakes constant values in (escaped for ``%``), so that one ``%`` per row with only
+    the varying values replaces a call per field (the hot path at full scale).
+    """
+    parts = []
+    for tag in tags:
+        bare = tag.lstrip("!")
+        value = "%s" if fixed is None or bare not in fixed else str(fixed[bare]).replace("%", "%%")
+        if tag.startswith("!"):
+            parts.append(f"<{bare}><![CDATA[{value}]]></{bare}>")
+        else:
+            parts.append(f"<{bare}>{value}</{bare}>")
+    return "".join(parts)
+
+
+def _doc(root: str, body: str) -> str:
+    return f'<?xml version="1.0" encoding="utf-8"?>\n<{root}>\n{body}</{root}>\n'
+
+
+def _line_template(kind: str, code: str, name: str, unit: str, group: int, price: int) -> str:
+    """The XML2 / XML3 row of one catalogue item; the 3176 variant adds NGAY_TH_YL to drugs.
+
+    Left to fill: MA_LK, STT, SO_LUONG, THANH_TIEN_BV, THANH_TIEN_BH, MUC_HUONG, T_BHTT, T_BNTT,
+    T_BNCCT, MA_KHOA, MA_BAC_SI, NGAY_YL (and NGAY_TH_YL).
+    """
+    code_tag = {"drug": "MA_THUOC", "drug_3176": "MA_THUOC", "service": "MA_DICH_VU",
+                "supply": "MA_VAT_TU"}[kind]  # fmt: skip
+    name_tag = code_tag.replace("MA_", "TEN_")
+    fixed = {code_tag: code, "MA_NHOM": group, name_tag: name, "DON_VI_TINH": unit,
+             "DON_GIA": price, "TYLE_TT_BH": 100}  # fmt: skip
+    return _template(
+        ["MA_LK", "STT", code_tag, "MA_NHOM", "!" + name_tag, "!DON_VI_TINH", "SO_LUONG",
+         "DON_GIA", "TYLE_TT_BH", "THANH_TIEN_BV", "THANH_TIEN_BH", "MUC_HUONG", "T_BHTT",
+         "T_BNTT", "T_BNCCT", "MA_KHOA", "MA_BAC_SI", "NGAY_YL",
+         *(["NGAY_TH_YL"] if kind == "drug_3176" else [])],
+        fixed,
+    )  # fmt: skip
+
+
+# Row templates of each catalogue item: drugs for each variant, then services and supplies.
+DRUG_LINES = {
+    variant: [_line_template(variant, code, name, unit, 4, price)
+              for code, name, unit, price in cat.DRUGS]
+    for variant in ("drug", "drug_3176")
+}  # fmt: skip
+EXAM_LINE = _line_template("service", cat.EXAM[0], cat.EXAM[1], "Lần", cat.EXAM[2], cat.EXAM[3])
+BED_LINE = _line_template(
+    "service", cat.BED_DAY[0], cat.BED_DAY[1], "Ngày", cat.BED_DAY[2], cat.BED_DAY[3]
+)
+TEST_LINES = [_line_template("service", c, n, "Lần", g, p) for c, n, g, p in cat.TESTS]
+SUPPLY_LINES = [_line_template("supply", c, n, "Cái", 10, p) for c, n, p in cat.SUPPLIES]
+RESULT = _template(
+    ["MA_LK", "STT", "MA_DICH_VU", "MA_CHI_SO", "!TEN_CHI_SO", "GIA_TRI", "DON_VI_DO", "NGAY_KQ"]
+)
+_XML1_4750 = [
+    "MA_LK", "STT", "MA_BN", "!HO_TEN", "SO_CCCD", "NGAY_SINH", "GIOI_TINH", "MA_DANTOC",
+    "MATINH_CU_TRU", "MAHUYEN_CU_TRU", "MAXA_CU_TRU", "MA_THE_BHYT", "MA_DKBD", "GT_THE_TU",
+    "GT_THE_DEN", "!LY_DO_VV", "!CHAN_DOAN_VAO", "!CHAN_DOAN_RV", "MA_BENH_CHINH", "MA_BENH_KT",
+    "MA_DOITUONG_KCB", "MA_NOI_DI", "MA_NOI_DEN", "MA_TAI_NAN", "NGAY_VAO", "NGAY_VAO_NOI_TRU",
+    "NGAY_RA", "SO_NGAY_DTRI", "KET_QUA_DTRI", "MA_LOAI_RV", "NGAY_TTOAN", "T_THUOC", "T_VTYT",
+    "T_TONGCHI_BV", "T_TONGCHI_BH", "T_BNTT", "T_BNCCT", "T_BHTT", "T_NGUONKHAC", "NAM_QT",
+    "THANG_QT", "MA_LOAI_KCB", "MA_KHOA", "MA_CSKCB", "CAN_NANG", "NGAY_TAI_KHAM", "MA_HSBA",
+    "MA_TTDV",
+]  # fmt: skip
+_XML1_3176 = [*_XML1_4750, "NHOM_MAU", "T_BHTT_GDV", "MA_KHUVUC", "DU_PHONG"]
+# The whole TONG_HOP document, one element per line, for each variant.
+XML1 = {
+    variant: _doc("TONG_HOP", "".join(_template([tag]) + "\n" for tag in tags))
+    for variant, tags in ((False, _XML1_4750), (True, _XML1_3176))
+}
+
+
+def _table_parts(root: str, record: str) -> tuple[str, str, str]:
+    """(head, separator, tail) of a table document: head + separator.join(rows) + tail."""
+    head, tail = _doc(root, f"<DSACH_{record}>\n\x00</DSACH_{record}>\n").split("\x00")
+    return head + f"<{record}>", f"</{record}>\n<{record}>", f"</{record}>\n" + tail
+
+
+XML2 = _table_parts("CHITIEU_CHITIET_THUOC", "CHI_TIET_THUOC")
+XML3 = _table_parts("CHITIEU_CHITIET_DVKT_VTYT", "CHI_TIET_DVKT")
+XML4 = _table_parts("CHITIEU_CHITIET_DICHVUCANLAMSANG", "CHI_TIET_CLS")
+# FILEHOSO blocks around each table's base64 payload, as bytes: the wrapper is ASCII, so HOSO
+# blocks are joined and written without decoding and re-encoding the payloads.
+FILEHOSO = {
+    kind: (
+        f"        <FILEHOSO>\n          <LOAIHOSO>{kind}</LOAIHOSO>\n"
+        "          <NOIDUNGFILE>".encode("ascii"),
+        b"</NOIDUNGFILE>\n        </FILEHOSO>\n",
+    )
+    for kind in ("XML1", "XML2", "XML3", "XML4")
+}
+# Per person: name, citizen id, birth date, NGAY_SINH, sex, ethnic group, card, registration
+# facility (None: the treating one), blood group, MUC_HUONG.
+Person = tuple[str, str, date, str, int, str, str, str | None, str, int]
+PERSON_CACHE = 200_000  # people whose rendered fields are kept (cleared when full)
 
 
 @dataclass
@@ -53,7 +169,7 @@ class Pending:
     """An episode waiting for its export day; ``hoso`` is its finished ``<HOSO>`` block."""
 
     ma_lk: str
-    hoso: str
+    hoso: bytes
     truth: TruthKey
     duplicated: bool  # sent twice: count it once, whichever readable file comes first
 
@@ -68,31 +184,39 @@ class InboxResult:
     reporting: set[tuple[str, str]]  # (facility code, yyyy-mm) with ≥1 readable file
 
 
-def _ts(moment: datetime) -> str:
-    return moment.strftime("%Y%m%d%H%M")
+def _between(r: random.Random, low: int, high: int) -> int:
+    """An integer in [low, high] from one uniform (``randint`` costs several times more)."""
+    return low + int(r.random() * (high - low + 1))
 
 
-def _el(tag: str, value: object) -> str:
-    return f"<{tag}>{value}</{tag}>"
+@lru_cache(maxsize=4096)
+def _yyyymmdd(ordinal: int) -> str:
+    day = date.fromordinal(ordinal)
+    return f"{day.year:04d}{day.month:02d}{day.day:02d}"
 
 
-def _cdata(tag: str, value: str) -> str:
-    return f"<{tag}><![CDATA[{value}]]></{tag}>"
+# HHmm of every minute of a day.
+_HHMM = [f"{m // 60:02d}{m % 60:02d}" for m in range(1440)]
 
 
-def _doc(root: str, body: str) -> str:
-    return f'<?xml version="1.0" encoding="utf-8"?>\n<{root}>\n{body}</{root}>\n'
+def _ts(m: datetime) -> str:
+    """yyyyMMddHHmm from two look-ups (formatting five numbers per call adds up)."""
+    return _yyyymmdd(m.toordinal()) + _HHMM[m.hour * 60 + m.minute]
 
 
-def _b64(text: str) -> str:
-    return base64.b64encode(text.encode("utf-8")).decode("ascii")
+def _pick(r: random.Random, n: int, k: int) -> list[int]:
+    """``k`` distinct indices of ``range(n)`` in random order (a partial Fisher–Yates shuffle;
+    ``random.sample`` costs several times more)."""
+    order = list(range(n))
+    for i in range(k):
+        j = i + int(r.random() * (n - i))
+        order[i], order[j] = order[j], order[i]
+    return order[:k]
 
 
-def _filehoso(kind: str, document: str) -> str:
-    return (
-        f"        <FILEHOSO>\n          <LOAIHOSO>{kind}</LOAIHOSO>\n"
-        f"          <NOIDUNGFILE>{_b64(document)}</NOIDUNGFILE>\n        </FILEHOSO>\n"
-    )
+def _filehoso(kind: str, document: str) -> bytes:
+    head, tail = FILEHOSO[kind]
+    return head + binascii.b2a_base64(document.encode("utf-8"), newline=False) + tail
 
 
 class InboxWriter:
@@ -102,17 +226,19 @@ class InboxWriter:
         self.ctx = ctx
         self.facilities = facilities
         self.pool = pool
-        self.root = ctx.out / "health" / "xml130" / "inbox"
-        # Cumulative distributions drawn with one uniform and a binary search (rng.choice with
-        # p= rebuilds them on every call, the hot path at full scale).
-        self.catchments = {}
+        self.root = str(ctx.out / "health" / "xml130" / "inbox")
+        self.volumes = np.array([f.daily_volume for f in facilities])
+        # Cumulative distributions as lists, drawn with one uniform and a binary search.
+        self.catchments: dict[str, tuple[list[int], list[float]]] = {}
         for f in facilities:
             idx, p = catchment_weights(ctx.frame, f)
-            self.catchments[f.code] = (idx, np.cumsum(p) / p.sum())
-        self.visits = {}
+            self.catchments[f.code] = (idx.tolist(), (np.cumsum(p) / p.sum()).tolist())
+        self.visits: dict[str, tuple[tuple[str, ...], list[float]]] = {}
         for kind, mix in cat.VISIT_MIX.items():
             codes, probs = zip(*mix, strict=True)
-            self.visits[kind] = (codes, np.cumsum(probs) / sum(probs))
+            self.visits[kind] = (codes, (np.cumsum(probs) / sum(probs)).tolist())
+        self.offsets = pool.offsets.tolist()
+        self.sizes = pool.sizes.tolist()
         self.hospital_codes = [f.code for f in facilities if f.kind == "hospital"]
         # Initial-registration facility (MA_DKBD) of each old commune: its station, else the
         # district health centre.
@@ -127,99 +253,133 @@ class InboxWriter:
         self.pending: dict[tuple[str, int], list[Pending]] = defaultdict(list)
         self.counted_duplicates: set[str] = set()
         self.drifted: set[str] = set()
+        self.folders: set[str] = set()
+        self.people: dict[int, Person] = {}
         self.result = InboxResult(0, 0, 0, 0, defaultdict(int), set())
 
     def run(self) -> InboxResult:
-        last = self.ctx.end.toordinal()
-        for day in self.ctx.days():
-            rng = self.ctx.rng("health", "xml130", day.isoformat())
-            factor = WEEKDAY_FACTOR[day.weekday()] * self.ctx.scale
-            for facility in self.facilities:
-                n = int(rng.poisson(facility.daily_volume * factor))
+        ctx, last = self.ctx, self.ctx.end.toordinal()
+        for day in ctx.days():
+            key = day.toordinal()
+            rng = ctx.rng("health", "xml130", key)
+            counts = rng.poisson(self.volumes * (WEEKDAY_FACTOR[day.weekday()] * ctx.scale))
+            # Scalar draws from Python's generator, seeded from the day's stream: a numpy scalar
+            # draw costs microseconds, and an episode needs about thirty.
+            draw = random.Random(int(rng.integers(2**63)))
+            for facility, n in zip(self.facilities, counts.tolist(), strict=True):
                 for seq in range(1, n + 1):
-                    self._episode(rng, facility, day, seq, last)
-            for facility in self.facilities:
-                entries = self.pending.pop((facility.code, day.toordinal()), None)
+                    self._episode(draw, facility, day, seq, last)
+            # File defects from a stream of their own, one roll per facility whether or not it
+            # has a file, so they never depend on how many episodes came before.
+            files = ctx.rng("health", "xml130-files", key)
+            rolls = files.random(len(self.facilities)).tolist()
+            cuts = files.uniform(0.3, 0.9, len(self.facilities)).tolist()
+            for i, facility in enumerate(self.facilities):
+                entries = self.pending.pop((facility.code, key), None)
                 if entries:
-                    self._write_file(rng, facility, day, entries)
+                    self._write_file(facility, day, entries, rolls[i], cuts[i])
         return self.result
 
-    def _episode(
-        self, rng: np.random.Generator, fac: Facility, day: date, seq: int, last: int
-    ) -> None:
-        ctx, pool, frame = self.ctx, self.pool, self.ctx.frame
+    def _episode(self, r: random.Random, fac: Facility, day: date, seq: int, last: int) -> None:
+        """Draw one episode in full, then queue it for its export day if that is ≤ ``last``.
+
+        Every draw happens whatever the end date (see module docstring).
+        """
+        ctx, frame = self.ctx, self.ctx.frame
         idx, cdf = self.catchments[fac.code]
-        commune_idx = int(idx[min(len(idx) - 1, int(np.searchsorted(cdf, rng.random())))])
-        person = int(pool.offsets[commune_idx] + rng.integers(pool.sizes[commune_idx]))
+        commune_idx = idx[min(len(idx) - 1, bisect_left(cdf, r.random()))]
+        person = self.offsets[commune_idx] + int(r.random() * self.sizes[commune_idx])
         old = frame.old_communes[commune_idx]
         codes, visit_cdf = self.visits[fac.kind]
-        visit = codes[min(len(codes) - 1, int(np.searchsorted(visit_cdf, rng.random())))]
+        visit = codes[min(len(codes) - 1, bisect_left(visit_cdf, r.random()))]
         group = cat.VISIT_GROUP[visit]
+        midnight = datetime(day.year, day.month, day.day)
         if group == "emergency":
-            vao = datetime(day.year, day.month, day.day) + timedelta(
-                minutes=int(rng.integers(1440))
-            )
+            vao = midnight + timedelta(minutes=int(r.random() * 1440))
         else:
-            vao = datetime(day.year, day.month, day.day, 7) + timedelta(
-                minutes=int(rng.integers(600))
-            )
+            vao = midnight + timedelta(minutes=420 + int(r.random() * 600))
         if visit == "03":
-            ra = datetime.combine(vao.date(), datetime.min.time()) + timedelta(
-                days=int(min(20, rng.geometric(0.22))), hours=int(rng.integers(8, 17))
-            )
+            stay = 1 + int(math.log(1.0 - r.random()) / _LOG_STAY)
+            ra = midnight + timedelta(days=min(20, stay), hours=_between(r, 8, 16))
         elif visit == "06":
-            ra = vao + timedelta(days=int(rng.integers(1, 4)))
+            ra = vao + timedelta(days=_between(r, 1, 3))
         elif visit in ("04", "09"):
-            ra = vao + timedelta(hours=int(rng.integers(2, 10)))
+            ra = vao + timedelta(hours=_between(r, 2, 9))
         else:
-            ra = vao + timedelta(minutes=int(rng.integers(30, 240)))
+            ra = vao + timedelta(minutes=_between(r, 30, 239))
         export = ra.date()
         defect = None
-        if rng.random() < ctx.defect_rate:
-            defect = EPISODE_DEFECTS[int(rng.integers(len(EPISODE_DEFECTS)))]
+        if r.random() < ctx.defect_rate:
+            defect = EPISODE_DEFECTS[int(r.random() * len(EPISODE_DEFECTS))]
         if defect == "late_arriving":
-            late = export + timedelta(days=int(rng.integers(3, 21)))
-            export = late if late.toordinal() <= last else export
-            defect = defect if late.toordinal() <= last else None
-        if export.toordinal() > last:
-            return  # still in hospital, or not yet exported, at the end of the run
-        ma_lk = f"{fac.code}{vao:%y%m%d}{seq:04d}"
+            export += timedelta(days=_between(r, 3, 20))
+        ma_lk = f"{fac.code}{vao.year % 100:02d}{vao.month:02d}{vao.day:02d}{seq:04d}"
         # Residence codes the facility's software sends on the admission day.
-        province, district, commune = frame.codes_on(old.code, vao.date())
-        if fac.old_codes_until and REORGANISATION <= vao.date() < fac.old_codes_until:
+        admitted = vao.date()
+        province, district, commune = frame.codes_on(old.code, admitted)
+        outdated = fac.old_codes_until is not None and (
+            REORGANISATION <= admitted < fac.old_codes_until
+        )
+        if outdated:
             province, district, commune = old.province_code, old.district_code, old.code
-            ctx.defects.log(
-                SOURCE, ma_lk, "outdated_admin_code", f"MAXA_CU_TRU {commune} (old)", export
-            )
-        month = vao.strftime("%Y-%m")
-        legacy = old.district_code if vao.date() < REORGANISATION else None
+        month = f"{vao.year:04d}-{vao.month:02d}"
+        legacy = old.district_code if admitted < REORGANISATION else None
         truth: TruthKey = (month, old.new_code, legacy)
         if defect == "unknown_admin_code":
-            commune = f"99{int(rng.integers(100, 1000))}"
+            commune = f"99{_between(r, 100, 999)}"
             truth = (month, None, None)
-        variant_3176 = export >= fac.upgrade_3176
-        hoso, lines = self._hoso(
-            rng, fac, person, ma_lk, visit, group, vao, ra, (province, district, commune),
-            defect, variant_3176,
+        again = export + timedelta(days=_between(r, 1, 7)) if defect == "duplicate_record" else None
+        # A re-send after the facility's upgrade comes out of the new software: 3176 variant.
+        variants = (export >= fac.upgrade_3176, (again or export) >= fac.upgrade_3176)
+        hosos, lines = self._hoso(
+            r, fac, person, ma_lk, visit, group, vao, ra, (province, district, commune),
+            defect, set(variants),
         )  # fmt: skip
+        if export.toordinal() > last:
+            return  # still in hospital, or not yet exported, at the end of the run
+        if outdated:
+            ctx.defects.log(
+                SOURCE, ma_lk, "outdated_admin_code", f"MAXA_CU_TRU {old.code} (old)", export
+            )
         if defect is not None and defect != "duplicate_record":
             ctx.defects.log(SOURCE, ma_lk, defect, f"MA_CSKCB {fac.code}", export)
-        duplicated = False
-        if defect == "duplicate_record":
-            again = export + timedelta(days=int(rng.integers(1, 8)))
-            if again.toordinal() <= last:
-                duplicated = True
-                self.pending[(fac.code, again.toordinal())].append(
-                    Pending(ma_lk, hoso, truth, True)
-                )
-                ctx.defects.log(SOURCE, ma_lk, defect, f"re-sent on {again:%Y%m%d}", again)
-        self.pending[(fac.code, export.toordinal())].append(Pending(ma_lk, hoso, truth, duplicated))
-        self.result.drug_lines += lines[0] * (2 if duplicated else 1)
-        self.result.service_lines += lines[1] * (2 if duplicated else 1)
+        copies = 1
+        if again is not None and again.toordinal() <= last:
+            copies = 2
+            self.pending[(fac.code, again.toordinal())].append(
+                Pending(ma_lk, hosos[variants[1]], truth, True)
+            )
+            ctx.defects.log(SOURCE, ma_lk, "duplicate_record", f"re-sent on {again:%Y%m%d}", again)
+        # A re-send still to come after the last day is marked too, so counting the episode
+        # does not depend on the end date.
+        self.pending[(fac.code, export.toordinal())].append(
+            Pending(ma_lk, hosos[variants[0]], truth, again is not None)
+        )
+        self.result.drug_lines += lines[0] * copies
+        self.result.service_lines += lines[1] * copies
+
+    def _person(self, person: int) -> Person:
+        """A person's rendered fields, cached: residents come back, often to several places."""
+        cached = self.people.get(person)
+        if cached is None:
+            if len(self.people) >= PERSON_CACHE:
+                self.people.clear()  # bounds memory at full scale; the values never change
+            pool = self.pool
+            born = pool.birth_date(person)
+            serial = int(pool.serial[person])
+            card = pool.insurance_card(person) or ""
+            home = self.ctx.frame.old_communes[int(pool.commune[person])].code
+            cached = (
+                pool.name(person), pool.cccd(person), born, f"{born:%Y%m%d}0000",
+                int(pool.sex[person]), "01" if serial % 50 else "05", card,
+                self.registered.get(home), cat.BLOOD_GROUPS[serial % 4], pool.benefit(person),
+            )  # fmt: skip
+            self.people[person] = cached
+        return cached
 
     def _hoso(
         self,
-        rng: np.random.Generator,
+        r: random.Random,
         fac: Facility,
         person: int,
         ma_lk: str,
@@ -229,40 +389,45 @@ class InboxWriter:
         ra: datetime,
         residence: tuple[str, str | None, str],
         defect: str | None,
-        variant_3176: bool,
-    ) -> tuple[str, tuple[int, int]]:
-        pool = self.pool
-        muc = pool.benefit(person)
-        doctor = f"{int(rng.integers(1, 5000)):06d}/{fac.code[:2]}-CCHN"
-        dept = cat.DEPARTMENT[group]
-        # Line items: (kind, code, name, unit, group, quantity, price); totals come from them.
-        items: list[tuple[str, str, str, str, int, int, int]] = []
-        n_drugs = int(rng.integers(3, 9) if group == "inpatient" else rng.integers(1, 5))
-        for d in rng.choice(len(cat.DRUGS), n_drugs, replace=False):
-            code, name, unit, price = cat.DRUGS[int(d)]
-            qty = int(rng.integers(5, 31)) if unit == "Viên" else int(rng.integers(1, 6))
-            items.append(("drug", code, name, unit, 4, qty, price))
-        ecode, ename, egroup, eprice = cat.EXAM
-        items.append(("service", ecode, ename, "Lần", egroup, 1, eprice))
-        if visit == "03":
-            bcode, bname, bgroup, bprice = cat.BED_DAY
-            days = max(1, (ra.date() - vao.date()).days)
-            items.append(("service", bcode, bname, "Ngày", bgroup, days, bprice))
-        tests = []
-        if fac.kind != STATION and rng.random() < (0.8 if group == "inpatient" else 0.35):
-            for t in rng.choice(len(cat.TESTS), int(rng.integers(1, 3)), replace=False):
-                code, name, tgroup, price = cat.TESTS[int(t)]
-                items.append(("service", code, name, "Lần", tgroup, 1, price))
-                tests.append(code)
-        if group in ("inpatient", "emergency"):
-            code, name, price = cat.SUPPLIES[int(rng.integers(len(cat.SUPPLIES)))]
-            items.append(("supply", code, name, "Cái", 10, int(rng.integers(1, 6)), price))
+        variants: set[bool],
+    ) -> tuple[dict[bool, bytes], tuple[int, int]]:
+        """The episode's ``<HOSO>`` block in each variant asked for (True: 3176), line counts.
 
-        drug_rows: list[str] = []
+        The draws are made once: both variants show the same episode.
+        """
+        name, cccd, born, ngay_sinh, sex, dantoc, card, dkbd, blood, muc = self._person(person)
+        doctor = f"{_between(r, 1, 4999):06d}/{fac.code[:2]}-CCHN"
+        dept = cat.DEPARTMENT[group]
+        # Line items: (row template of the 4750 and 3176 variants, is a drug, quantity, unit
+        # price); totals come from them.
+        items: list[tuple[tuple[str, str], bool, int, int]] = []
+        n_drugs = _between(r, 3, 8) if group == "inpatient" else _between(r, 1, 4)
+        for d in _pick(r, len(cat.DRUGS), n_drugs):
+            price = cat.DRUGS[d][3]
+            qty = _between(r, 5, 30) if cat.DRUGS[d][2] == "Viên" else _between(r, 1, 5)
+            items.append(((DRUG_LINES["drug"][d], DRUG_LINES["drug_3176"][d]), True, qty, price))
+        items.append(((EXAM_LINE, EXAM_LINE), False, 1, cat.EXAM[3]))
+        stay_days = max(1, (ra.date() - vao.date()).days)
+        if visit == "03":
+            items.append(((BED_LINE, BED_LINE), False, stay_days, cat.BED_DAY[3]))
+        tests = []
+        if fac.kind != STATION and r.random() < (0.8 if group == "inpatient" else 0.35):
+            for t in _pick(r, len(cat.TESTS), _between(r, 1, 2)):
+                items.append(((TEST_LINES[t], TEST_LINES[t]), False, 1, cat.TESTS[t][3]))
+                tests.append(cat.TESTS[t][0])
+        t_vtyt = 0
+        if group in ("inpatient", "emergency"):
+            s = int(r.random() * len(cat.SUPPLIES))
+            qty = _between(r, 1, 5)
+            supply = SUPPLY_LINES[s]
+            items.append(((supply, supply), False, qty, cat.SUPPLIES[s][2]))
+            t_vtyt = qty * cat.SUPPLIES[s][2]
+
+        drugs: list[tuple[tuple[str, str], tuple[object, ...]]] = []  # rendered per variant
         service_rows: list[str] = []
-        t_thuoc = t_vtyt = t_bv = t_bh = t_bhtt = t_bncct = t_bntt = 0
+        t_thuoc = t_bv = t_bh = t_bhtt = t_bncct = t_bntt = 0
         ngay_yl = _ts(vao)
-        for kind, code, name, unit, nhom, qty, price in items:
+        for lines, is_drug, qty, price in items:
             amount = qty * price
             covered = amount if muc else 0
             bhtt = covered * muc // 100
@@ -270,55 +435,27 @@ class InboxWriter:
             t_bv, t_bh, t_bhtt, t_bncct, t_bntt = (
                 t_bv + amount, t_bh + covered, t_bhtt + bhtt, t_bncct + bncct, t_bntt + bntt
             )  # fmt: skip
-            code_tag = {"drug": "MA_THUOC", "service": "MA_DICH_VU", "supply": "MA_VAT_TU"}[kind]
-            name_tag = "TEN_THUOC" if kind == "drug" else code_tag.replace("MA_", "TEN_")
-            fields = [
-                _el("MA_LK", ma_lk),
-                _el("STT", len(drug_rows if kind == "drug" else service_rows) + 1),
-                _el(code_tag, code),
-                _el("MA_NHOM", nhom),
-                _cdata(name_tag, name),
-                _cdata("DON_VI_TINH", unit),
-                _el("SO_LUONG", qty),
-                _el("DON_GIA", price),
-                _el("TYLE_TT_BH", 100),
-                _el("THANH_TIEN_BV", amount),
-                _el("THANH_TIEN_BH", covered),
-                _el("MUC_HUONG", muc),
-                _el("T_BHTT", bhtt),
-                _el("T_BNTT", bntt),
-                _el("T_BNCCT", bncct),
-                _el("MA_KHOA", dept),
-                _el("MA_BAC_SI", doctor),
-                _el("NGAY_YL", ngay_yl),
-            ]
-            if kind == "drug":
+            cells = (ma_lk, len(drugs if is_drug else service_rows) + 1, qty, amount, covered,
+                     muc, bhtt, bntt, bncct, dept, doctor, ngay_yl)  # fmt: skip
+            if is_drug:
                 t_thuoc += amount
-                if variant_3176:
-                    fields.append(_el("NGAY_TH_YL", ngay_yl))
-                drug_rows.append("".join(fields))
+                drugs.append((lines, cells))
             else:
-                t_vtyt += amount if kind == "supply" else 0
-                service_rows.append("".join(fields))
+                service_rows.append(lines[0] % cells)
 
         results: list[str] = []
+        resulted = _ts(vao + timedelta(hours=2))
         for code in tests:
             for marker, low, high, unit in cat.RESULTS.get(code, []):
-                value = round(float(rng.uniform(low * 0.8, high * 1.2)), 1)
+                value = round(r.uniform(low * 0.8, high * 1.2), 1)
                 results.append(
-                    _el("MA_LK", ma_lk)
-                    + _el("STT", len(results) + 1)
-                    + _el("MA_DICH_VU", code)
-                    + _el("MA_CHI_SO", marker)
-                    + _cdata("TEN_CHI_SO", marker)
-                    + _el("GIA_TRI", value)
-                    + _el("DON_VI_DO", unit)
-                    + _el("NGAY_KQ", _ts(vao + timedelta(hours=2)))
+                    RESULT % (ma_lk, len(results) + 1, code, marker, marker, value, unit, resulted)
                 )
 
-        diag_code, diag_name = cat.DIAGNOSES[group][int(rng.integers(len(cat.DIAGNOSES[group])))]
+        diagnoses = cat.DIAGNOSES[group]
+        diag_code, diag_name = diagnoses[int(r.random() * len(diagnoses))]
         rv = "1"
-        roll = rng.random()
+        roll = r.random()
         if roll < 0.04:
             rv = "2"
         elif roll < 0.06:
@@ -327,118 +464,106 @@ class InboxWriter:
             rv = "3"
         elif roll < 0.07:
             rv = "5"
-        to = self.hospital_codes[int(rng.integers(len(self.hospital_codes)))] if rv in "25" else ""
-        born = pool.birth_date(person)
+        hospitals = self.hospital_codes
+        to = hospitals[int(r.random() * len(hospitals))] if rv in "25" else ""
         age = (vao.date() - born).days / 365.25
-        weight = round(3 + age * 2.5, 1) if age < 15 else round(float(rng.uniform(42, 75)), 1)
-        name = pool.name(person)
+        weight = round(3 + age * 2.5, 1) if age < 15 else round(r.uniform(42, 75), 1)
         if defect == "nfd_text":
             name = unicodedata.normalize("NFD", name)
-        card = pool.insurance_card(person) or ""
         shown_ra = ra
         if defect == "impossible_date":
-            shown_ra = vao - timedelta(days=int(rng.integers(1, 6)))
+            shown_ra = vao - timedelta(days=_between(r, 1, 5))
         elif defect == "future_date":
-            shown_ra = ra + timedelta(days=int(rng.integers(400, 800)))
+            shown_ra = ra + timedelta(days=_between(r, 400, 799))
         total = -t_bv if defect == "negative_amount" else t_bv
         province, district, commune = residence
-        xml1 = [
-            _el("MA_LK", ma_lk),
-            _el("STT", 1),
-            _el("MA_BN", f"BN{fac.code}{person:07d}"),
-            _cdata("HO_TEN", name),
-            _el("SO_CCCD", pool.cccd(person)),
-            _el("NGAY_SINH", f"{born:%Y%m%d}0000"),
-            _el("GIOI_TINH", int(pool.sex[person])),
-            _el("MA_DANTOC", "01" if pool.serial[person] % 50 else "05"),
-            _el("MATINH_CU_TRU", province),
-            _el("MAHUYEN_CU_TRU", district or ""),
-            _el("MAXA_CU_TRU", commune),
-            _el("MA_THE_BHYT", card),
-            _el("MA_DKBD", self.registered.get(self._old_code(person), fac.code) if card else ""),
-            _el("GT_THE_TU", f"{vao.year}0101" if card else ""),
-            _el("GT_THE_DEN", f"{vao.year}1231" if card else ""),
-            _cdata("LY_DO_VV", cat.REASON[group]),
-            _cdata("CHAN_DOAN_VAO", diag_name),
-            _cdata("CHAN_DOAN_RV", diag_name),
-            _el("MA_BENH_CHINH", diag_code),
-            _el("MA_BENH_KT", ""),
-            _el("MA_DOITUONG_KCB", "2" if group == "emergency" else "1"),
-            _el("MA_NOI_DI", ""),
-            _el("MA_NOI_DEN", to),
-            _el("MA_TAI_NAN", "1" if diag_code.startswith(("S", "T1")) else ""),
-            _el("NGAY_VAO", _ts(vao)),
-            _el("NGAY_VAO_NOI_TRU", _ts(vao) if visit == "03" else ""),
-            _el("NGAY_RA", _ts(shown_ra)),
-            _el("SO_NGAY_DTRI", max(1, (ra.date() - vao.date()).days)),
-            _el("KET_QUA_DTRI", 1 if group != "chronic" else 3),
-            _el("MA_LOAI_RV", rv),
-            _el("NGAY_TTOAN", _ts(ra)),
-            _el("T_THUOC", t_thuoc),
-            _el("T_VTYT", t_vtyt),
-            _el("T_TONGCHI_BV", total),
-            _el("T_TONGCHI_BH", t_bh),
-            _el("T_BNTT", t_bntt),
-            _el("T_BNCCT", t_bncct),
-            _el("T_BHTT", t_bhtt),
-            _el("T_NGUONKHAC", 0),
-            _el("NAM_QT", ra.year),
-            _el("THANG_QT", ra.month),
-            _el("MA_LOAI_KCB", visit),
-            _el("MA_KHOA", dept),
-            _el("MA_CSKCB", fac.code),
-            _el("CAN_NANG", weight),
-            _el("NGAY_TAI_KHAM", f"{ra + timedelta(days=30):%Y%m%d}" if group == "chronic" else ""),
-            _el("MA_HSBA", ma_lk if visit == "03" else ""),
-            _el("MA_TTDV", f"{fac.code}TT01"),
-        ]  # fmt: skip
-        if variant_3176:
-            xml1 += [
-                _el("NHOM_MAU", cat.BLOOD_GROUPS[int(pool.serial[person]) % 4]),
-                _el("T_BHTT_GDV", t_bhtt),
-                _el("MA_KHUVUC", ""),
-                _el("DU_PHONG", ""),
-            ]
-        hoso = "      <HOSO>\n" + _filehoso("XML1", _doc("TONG_HOP", "\n".join(xml1) + "\n"))
-        hoso += _filehoso("XML2", _table("CHITIEU_CHITIET_THUOC", "THUOC", drug_rows))
-        hoso += _filehoso("XML3", _table("CHITIEU_CHITIET_DVKT_VTYT", "DVKT", service_rows))
+        admitted = ngay_yl
+        if group == "chronic":
+            back = ra + timedelta(days=30)
+            follow_up = f"{back.year:04d}{back.month:02d}{back.day:02d}"
+        else:
+            follow_up = ""
+        values: tuple[object, ...] = (
+            ma_lk, 1, f"BN{fac.code}{person:07d}", name, cccd, ngay_sinh, sex, dantoc,
+            province, district or "", commune, card,
+            (fac.code if dkbd is None else dkbd) if card else "",
+            f"{vao.year}0101" if card else "", f"{vao.year}1231" if card else "",
+            cat.REASON[group], diag_name, diag_name, diag_code, "",
+            "2" if group == "emergency" else "1", "", to,
+            "1" if diag_code.startswith(("S", "T1")) else "",
+            admitted, admitted if visit == "03" else "", _ts(shown_ra), stay_days,
+            1 if group != "chronic" else 3, rv, _ts(ra), t_thuoc, t_vtyt, total, t_bh, t_bntt,
+            t_bncct, t_bhtt, 0, ra.year, ra.month, visit, dept, fac.code, weight, follow_up,
+            ma_lk if visit == "03" else "", f"{fac.code}TT01",
+        )  # fmt: skip
+        head, sep, tail = XML3
+        rest = [_filehoso("XML3", head + sep.join(service_rows) + tail)]
         if results:
-            hoso += _filehoso("XML4", _table("CHITIEU_CHITIET_DICHVUCANLAMSANG", "CLS", results))
-        return hoso + "      </HOSO>\n", (len(drug_rows), len(service_rows))
+            head, sep, tail = XML4
+            rest.append(_filehoso("XML4", head + sep.join(results) + tail))
+        rest.append(b"      </HOSO>\n")
+        hosos = {}
+        head, sep, tail = XML2
+        for variant in variants:
+            if variant:
+                xml1 = XML1[True] % (*values, blood, t_bhtt, "", "")
+                rows = [lines[1] % (*cells, ngay_yl) for lines, cells in drugs]
+            else:
+                xml1 = XML1[False] % values
+                rows = [lines[0] % cells for lines, cells in drugs]
+            hosos[variant] = b"".join(
+                [
+                    b"      <HOSO>\n",
+                    _filehoso("XML1", xml1),
+                    _filehoso("XML2", head + sep.join(rows) + tail),
+                    *rest,
+                ]
+            )
+        return hosos, (len(drugs), len(service_rows))
 
-    def _old_code(self, person: int) -> str:
-        return self.ctx.frame.old_communes[int(self.pool.commune[person])].code
+    def _save(self, parent: str, stamp: str, name: str, data: bytes) -> None:
+        # Plain os calls: a Path and a recursive mkdir per file add up over a million files.
+        if parent not in self.folders:
+            os.makedirs(parent, exist_ok=True)
+            self.folders.add(parent)
+        folder = os.path.join(parent, stamp)
+        os.mkdir(folder)  # one file per facility and day: the day's folder is new
+        with open(os.path.join(folder, name), "wb") as handle:
+            handle.write(data)
 
     def _write_file(
-        self, rng: np.random.Generator, fac: Facility, day: date, entries: list[Pending]
+        self, fac: Facility, day: date, entries: list[Pending], roll: float, cut_at: float
     ) -> None:
+        """Write one wrapper file; ``roll`` and ``cut_at`` are the day's file-defect draws."""
         ctx = self.ctx
-        stamp = f"{day:%Y%m%d}"
+        stamp = f"{day.year:04d}{day.month:02d}{day.day:02d}"
         name = f"GIAMDINHHS_{fac.code}_{stamp}_01.xml"
-        body = "".join(e.hoso for e in entries)
-        text = (
+        head = (
             '<?xml version="1.0" encoding="utf-8"?>\n'
             '<GIAMDINHHS xmlns:xsd="http://www.w3.org/2001/XMLSchema" '
             'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">\n'
             f"  <THONGTINDONVI>\n    <MACSKCB>{fac.code}</MACSKCB>\n  </THONGTINDONVI>\n"
             f"  <THONGTINHOSO>\n    <NGAYLAP>{stamp}</NGAYLAP>\n"
-            f"    <SOLUONGHOSO>{len(entries)}</SOLUONGHOSO>\n    <DANHSACHHOSO>\n{body}"
+            f"    <SOLUONGHOSO>{len(entries)}</SOLUONGHOSO>\n    <DANHSACHHOSO>\n"
+        )
+        tail = (
             "    </DANHSACHHOSO>\n  </THONGTINHOSO>\n"
             f"  <CHUKYDONVI>MIIB-sim-{fac.code}-{stamp}-signature-not-verified</CHUKYDONVI>\n"
             "</GIAMDINHHS>\n"
         )
+        # All ASCII (codes, dates, base64), so byte offsets are character offsets.
+        text = b"".join([head.encode("ascii"), *(e.hoso for e in entries), tail.encode("ascii")])
         readable = True
-        roll = rng.random()
         if roll < ctx.defect_rate / 2:
             # A transfer cut short: the file stops part-way through.
-            cut = int(len(text) * float(rng.uniform(0.3, 0.9)))
+            cut = int(len(text) * cut_at)
             text = text[:cut]
             readable = False
             ctx.defects.log(SOURCE, name, "malformed_xml", f"truncated at {cut} chars", day)
         elif roll < ctx.defect_rate:
-            marker = "<NOIDUNGFILE>"
+            marker = b"<NOIDUNGFILE>"
             at = text.index(marker) + len(marker) + 8
-            text = text[:at] + "!#" + text[at:]
+            text = text[:at] + b"!#" + text[at:]
             readable = False
             ctx.defects.log(SOURCE, name, "invalid_base64", "first XML1 payload corrupted", day)
         if (
@@ -450,23 +575,15 @@ class InboxWriter:
             ctx.defects.log(
                 SOURCE, fac.code, "schema_drift_added_column", "3176 variant from today", day
             )
-        folder = self.root / fac.code / stamp
-        folder.mkdir(parents=True, exist_ok=True)
-        (folder / name).write_bytes(text.encode("utf-8"))
+        self._save(os.path.join(self.root, fac.code), stamp, name, text)
         self.result.files += 1
         self.result.episodes += len(entries)
         if not readable:
             return
-        self.result.reporting.add((fac.code, day.strftime("%Y-%m")))
+        self.result.reporting.add((fac.code, f"{day.year:04d}-{day.month:02d}"))
         for e in entries:
             if e.duplicated:
                 if e.ma_lk in self.counted_duplicates:
                     continue
                 self.counted_duplicates.add(e.ma_lk)
             self.result.episodes_by[e.truth] += 1
-
-
-def _table(root: str, kind: str, rows: list[str]) -> str:
-    record = "CHI_TIET_THUOC" if kind == "THUOC" else f"CHI_TIET_{kind}"
-    body = "".join(f"<{record}>{r}</{record}>\n" for r in rows)
-    return _doc(root, f"<DSACH_{record}>\n{body}</DSACH_{record}>\n")

@@ -23,7 +23,7 @@ import psycopg
 import pytest
 
 from simulator.frame import AdminFrame
-from simulator.health import SECTOR
+from simulator.health import SECTOR, months
 
 REORG = date(2025, 7, 1)
 
@@ -375,3 +375,118 @@ def test_registry_in_postgresql(make_ctx) -> None:
     assert persons is not None and persons[0] == written["ehr_persons"] > 0
     assert facilities is not None and facilities[0] == 22
     assert not (ctx.out / "health" / "ehr_registry.sqlite").exists()
+
+
+def _readable_episodes(inbox: Path, unreadable: set[str], after: str = "") -> set[str]:
+    """MA_LK of the episodes in readable inbox files dated after ``after`` (yyyyMMdd)."""
+    found: set[str] = set()
+    for path in sorted(inbox.rglob("*.xml")):
+        if path.name in unreadable or path.parent.name <= after:
+            continue
+        text = path.read_text(encoding="utf-8")
+        for payload in re.findall(r"XML1</LOAIHOSO>\s*<NOIDUNGFILE>([^<]*)<", text):
+            xml1 = binascii.a2b_base64(payload).decode("utf-8")
+            found.add(re.search(r"<MA_LK>(\w+)</MA_LK>", xml1).group(1))  # type: ignore[union-attr]
+    return found
+
+
+def test_prefix_stable(make_ctx, tmp_path: Path) -> None:
+    """A run to a later end date only adds what happened after the earlier end (``sim advance``).
+
+    Episodes of June first readable after 30 June (long stays, late exports, re-sends) exist at
+    this scale, so the one allowed change of June's ground truth is exercised too.
+    """
+    assert check_prefix(make_ctx, tmp_path, date(2025, 6, 30), date(2025, 7, 20)) > 0
+
+
+def check_prefix(make_ctx, tmp_path: Path, e1: date, e2: date) -> int:
+    """Generate from 1 June 2025 to ``e1`` and to ``e2``; assert the second only adds to the first.
+
+    Inbox files dated up to the earlier end are byte-identical; CSV rows dated up to it are the
+    same rows in the same order (a booking whose appointment falls after the earlier end is
+    ``booked`` there and shows its outcome later); registry persons created by then are the same
+    except ``last_updated``, which may only move past the earlier end; ground truth of the months
+    before is the same, except episodes of those months exported (or readable) only after it.
+    Returns how many such episodes the later run added.
+    """
+    runs = {}
+    for end in (e1, e2):
+        ctx = make_ctx(start=date(2025, 6, 1), end=end, out=tmp_path / end.isoformat())
+        SECTOR.generate(ctx)
+        ctx.defects.close()
+        defects = pd.read_parquet(ctx.out / "defects.parquet")
+        runs[end] = (ctx.out / "health", pd.DataFrame(ctx.truth.rows()), defects)
+    (short, short_truth, short_defects), (long, long_truth, long_defects) = runs[e1], runs[e2]
+    cut = f"{e1:%Y%m%d}"
+
+    inbox_a, inbox_b = short / "xml130" / "inbox", long / "xml130" / "inbox"
+    files_a = sorted(p.relative_to(inbox_a) for p in inbox_a.rglob("*.xml"))
+    files_b = sorted(p.relative_to(inbox_b) for p in inbox_b.rglob("*.xml"))
+    assert files_a and all(p.parent.name <= cut for p in files_a)
+    only_one = sorted(set(files_a) ^ {p for p in files_b if p.parent.name <= cut})
+    assert not only_one, f"{len(only_one)} inbox files in one run only, first {only_one[0]}"
+    assert any(p.parent.name > cut for p in files_b)
+    changed = [p for p in files_a if (inbox_a / p).read_bytes() != (inbox_b / p).read_bytes()]
+    assert not changed, f"{len(changed)} inbox files differ, first {changed[0]}"
+
+    for folder, when in (("telemedicine", "started_at"), ("booking", "booked_at")):
+        for path in sorted((short / folder).glob("*.csv")):
+            rows_a = pd.read_csv(path, dtype=str)
+            rows_b = pd.read_csv(long / folder / path.name, dtype=str)
+            rows_b = rows_b[rows_b[when].str[:10] <= e1.isoformat()].reset_index(drop=True)
+            if folder == "booking":
+                assert len(rows_a) == len(rows_b), path.name
+                later = rows_a.appointment_date > e1.isoformat()
+                assert (rows_a.status[later] == "booked").all()
+                booked = rows_b.status == "booked"
+                assert (booked == (rows_b.appointment_date > e2.isoformat()))[later].all()
+                rows_b.loc[later, "status"] = "booked"
+            pd.testing.assert_frame_equal(rows_a, rows_b, obj=f"{folder}/{path.name}")
+
+    db_a = sqlite3.connect(short / "ehr_registry.sqlite")
+    db_b = sqlite3.connect(long / "ehr_registry.sqlite")
+    for table in ("commune_population", "facilities"):
+        query = f"SELECT * FROM {table}"
+        pd.testing.assert_frame_equal(pd.read_sql(query, db_a), pd.read_sql(query, db_b))
+    persons_a = pd.read_sql("SELECT * FROM persons ORDER BY person_id", db_a)
+    persons_b = pd.read_sql(
+        f"SELECT * FROM persons WHERE created_on <= '{e1}' ORDER BY person_id", db_b
+    )
+    pd.testing.assert_frame_equal(
+        persons_a.drop(columns="last_updated"), persons_b.drop(columns="last_updated")
+    )
+    moved = persons_a.last_updated != persons_b.last_updated
+    assert (persons_b.last_updated[moved] > e1.isoformat()).all()
+    assert (persons_b.last_updated <= e2.isoformat()).all()
+    shots = (
+        "SELECT * FROM immunisations WHERE given_on <= '{}' ORDER BY person_id, vaccine_code, dose"
+    )
+    shots_a = pd.read_sql(shots.format(e1), db_a)
+    shots_b = pd.read_sql(shots.format(e1), db_b)
+    shots_b = shots_b[shots_b.person_id.isin(persons_a.person_id)].reset_index(drop=True)
+    pd.testing.assert_frame_equal(shots_a, shots_b)
+
+    done = [period for period, last in months(date(2025, 6, 1), e1) if last <= e1]
+    keys = ["kpi_id", "period", "admin_level", "admin_code", "structure"]
+    june_a = short_truth[short_truth.period.isin(done)].set_index(keys)
+    june_b = long_truth[long_truth.period.isin(done)].set_index(keys)
+    episodes = "OPS-HEALTH-EPISODES"
+    others_a = june_a[june_a.index.get_level_values(0) != episodes].sort_index()
+    others_b = june_b[june_b.index.get_level_values(0) != episodes].sort_index()
+    pd.testing.assert_frame_equal(others_a, others_b)
+    # Episodes admitted in June that only the later run's files after e1 make readable.
+    unreadable = {"malformed_xml", "invalid_base64"}
+    bad_a = set(short_defects[short_defects.kind.isin(unreadable)].record_key)
+    bad_b = set(long_defects[long_defects.kind.isin(unreadable)].record_key)
+    seen = _readable_episodes(inbox_a, bad_a)
+    added = {
+        ma_lk
+        for ma_lk in _readable_episodes(inbox_b, bad_b, after=cut) - seen
+        if f"20{ma_lk[5:7]}-{ma_lk[7:9]}" in done
+    }
+    count_a = june_a.xs((episodes, "province"), level=(0, 2)).numerator.sum()
+    count_b = june_b.xs((episodes, "province"), level=(0, 2)).numerator.sum()
+    assert count_b - count_a == len(added)
+    units = june_a.loc[episodes].numerator
+    assert (june_b.loc[episodes].numerator.reindex(units.index) >= units).all()
+    return len(added)
