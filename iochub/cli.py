@@ -151,6 +151,30 @@ def sim_generate(
     console.print_json(data=manifest)
 
 
+@sim_app.command("advance")
+def sim_advance(
+    hours: float = typer.Option(24, help="How far to move the clock (rounded up to whole days)."),
+) -> None:
+    """Move the province's clock forward: new records appear, existing ones progress."""
+    from simulator.advance import advance
+
+    settings = get_settings()
+    try:
+        result = advance(
+            settings.sim_dir,
+            hours,
+            settings.sim_pg_url,
+            settings.sim_mysql_url,
+            settings.sim_db_prefix,
+        )
+    except (FileNotFoundError, ValueError) as exc:
+        _fail(str(exc))
+    console.print(
+        f"clock {result.old_end} → {result.new_end}: {len(result.added)} new file(s), "
+        f"{len(result.replaced)} updated, {result.unchanged} unchanged"
+    )
+
+
 @sim_app.command("serve")
 def sim_serve() -> None:
     """Start the province's servers (HTTP APIs, MQTT publishers) in the background."""
