@@ -31,6 +31,8 @@ class Settings:
     sim_pg_url: str = "postgresql://postgres@127.0.0.1:5432"
     sim_mysql_url: str = "mysql://root@127.0.0.1:3306"
     sim_db_prefix: str = "sim_"
+    # The simulated province's HTTP servers listen on this base + a fixed offset per server.
+    sim_port_base: int = 18700
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -47,6 +49,7 @@ class Settings:
             sim_pg_url=os.environ.get("IOC_SIM_PG_URL", cls.sim_pg_url),
             sim_mysql_url=os.environ.get("IOC_SIM_MYSQL_URL", cls.sim_mysql_url),
             sim_db_prefix=os.environ.get("IOC_SIM_DB_PREFIX", cls.sim_db_prefix),
+            sim_port_base=int(os.environ.get("IOC_SIM_PORT_BASE", cls.sim_port_base)),
         )
 
     # --- storage layout (see DESIGN.md "Storage") -------------------------------------------

@@ -7,8 +7,9 @@ A sector module (``simulator/<sector>/__init__.py``) exposes ``SECTOR``, an obje
   (files under ``ctx.out / name``, databases through ``ctx.pg_url`` / ``ctx.mysql_url`` or SQLite
   files when those are None), logs every injected defect in ``ctx.defects`` and adds the true
   value of each KPI it supports to ``ctx.truth``; returns records written per table or file kind;
-- ``services(sim_dir) -> list[Service]``: the servers that make its systems reachable the way the
-  real ones are (HTTP APIs, MQTT publishers); empty when files and databases are enough.
+- ``services(sim_dir, port_base) -> list[Service]``: the servers that make its systems reachable
+  the way the real ones are (HTTP APIs, MQTT publishers), each on ``port_base`` + its own fixed
+  offset; empty when files and databases are enough.
 """
 
 from __future__ import annotations
@@ -35,4 +36,4 @@ class Sector(Protocol):
 
     def generate(self, ctx: SimContext) -> dict[str, int]: ...
 
-    def services(self, sim_dir: Path) -> list[Service]: ...
+    def services(self, sim_dir: Path, port_base: int) -> list[Service]: ...

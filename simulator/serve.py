@@ -14,7 +14,11 @@ from simulator.sector import Service
 
 
 def all_services(settings: Settings) -> list[Service]:
-    return [service for sector in sectors() for service in sector.services(settings.sim_dir)]
+    return [
+        service
+        for sector in sectors()
+        for service in sector.services(settings.sim_dir, settings.sim_port_base)
+    ]
 
 
 def start_all(settings: Settings) -> list[tuple[Service, int]]:

@@ -17,6 +17,7 @@ os.environ["IOC_HOME"] = str(_SESSION_HOME)
 os.environ["IOC_PII_KEY"] = "test-key-not-secret"
 # Databases the simulator tests create on the shared servers never clobber the demo's (sim_*).
 os.environ["IOC_SIM_DB_PREFIX"] = "simtest_"
+os.environ["IOC_SIM_PORT_BASE"] = "28700"  # and their servers never collide with `ioc sim serve`
 os.environ.pop("IOC_HEALTH_XML130_INBOX", None)
 
 from iochub.settings import Settings, get_settings  # noqa: E402

@@ -9,7 +9,7 @@ from simulator.agriculture.generate import generate as _generate
 from simulator.context import SimContext
 from simulator.sector import Service
 
-API_PORT = 18800
+API_PORT_OFFSET = 100  # 18800 with the default port base
 
 
 class AgricultureSector:
@@ -20,16 +20,16 @@ class AgricultureSector:
     def generate(self, ctx: SimContext) -> dict[str, int]:
         return _generate(ctx)
 
-    def services(self, sim_dir: Path) -> list[Service]:
+    def services(self, sim_dir: Path, port_base: int) -> list[Service]:
         return [
             Service(
                 name="agriculture-api",
                 argv=[
                     sys.executable,
                     *("-m", "simulator.agriculture.api", "--sim-dir", str(sim_dir)),
-                    *("--port", str(API_PORT)),
+                    *("--port", str(port_base + API_PORT_OFFSET)),
                 ],
-                port=API_PORT,
+                port=port_base + API_PORT_OFFSET,
                 description="JSON APIs of the API-kind agriculture systems under /api/<code>/",
             )
         ]

@@ -211,7 +211,7 @@ class EducationSector:
                 if month < f"{REORGANISATION:%Y-%m}":
                     ctx.truth.add(kpi, month, "district", old.district_code, "legacy", numerator, 1)
 
-    def services(self, sim_dir: Path) -> list[Service]:
+    def services(self, sim_dir: Path, port_base: int) -> list[Service]:
         return []  # the exports are files the connector picks up; no server to run
 
 

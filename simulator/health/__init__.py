@@ -170,7 +170,7 @@ class HealthSector:
             "facilities": len(facilities),
         }
 
-    def services(self, sim_dir: Path) -> list[Service]:
+    def services(self, sim_dir: Path, port_base: int) -> list[Service]:
         return []
 
 

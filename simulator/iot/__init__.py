@@ -18,7 +18,7 @@ class IotSector:
     def generate(self, ctx: SimContext) -> dict[str, int]:
         return _generate(ctx)
 
-    def services(self, sim_dir: Path) -> list[Service]:
+    def services(self, sim_dir: Path, port_base: int) -> list[Service]:
         return [
             Service(
                 name="iot-mqtt-publisher",

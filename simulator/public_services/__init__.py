@@ -42,7 +42,7 @@ from simulator.public_services.kpi import (
 from simulator.public_services.store import Store
 from simulator.sector import Service
 
-PORTAL_PORT = 18766
+PORTAL_PORT_OFFSET = 66  # 18766 with the default port base
 SUMMARY_FILE = "portal766_summary.json"
 TOKEN_FILE = "portal766_token.txt"
 # Counters per month × new commune that the reporting feed serves (see portal766.py).
@@ -193,7 +193,7 @@ class PublicServices:
         counts["portal766_summary_rows"] = len(document["monthly"])
         return counts
 
-    def services(self, sim_dir: Path) -> list[Service]:
+    def services(self, sim_dir: Path, port_base: int) -> list[Service]:
         return [
             Service(
                 name="portal766-api",
@@ -204,9 +204,9 @@ class PublicServices:
                     "--sim-dir",
                     str(sim_dir),
                     "--port",
-                    str(PORTAL_PORT),
+                    str(port_base + PORTAL_PORT_OFFSET),
                 ],
-                port=PORTAL_PORT,
+                port=port_base + PORTAL_PORT_OFFSET,
                 description="QĐ 766 reporting feed of the national public-service portal (HTTP)",
             )
         ]

@@ -281,7 +281,7 @@ class StatisticsSector:
         elif level == "xa":
             ctx.truth.add(kpi, period, "commune", commune, "2025", num, den)
 
-    def services(self, sim_dir: Path) -> list[Service]:
+    def services(self, sim_dir: Path, port_base: int) -> list[Service]:
         return []  # the feed is files the connector picks up; no server to run
 
 

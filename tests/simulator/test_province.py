@@ -97,7 +97,8 @@ def test_served_systems_answer_over_their_protocols(province: Settings) -> None:
 
         token = (province.sim_dir / "public_services" / "portal766_token.txt").read_text().strip()
         body = {"timeType": "month", "year": 2025, "month": 6, "rootDepartmentId": "82"}
-        url = "http://127.0.0.1:18766/api/v1/reporting/dvc-progress-tree"
+        base = province.sim_port_base
+        url = f"http://127.0.0.1:{base + 66}/api/v1/reporting/dvc-progress-tree"
         assert httpx.post(url, json=body, timeout=10).status_code == 401
         for _ in range(5):  # the feed answers 5xx now and then, as the real one does
             answer = httpx.post(
@@ -108,7 +109,7 @@ def test_served_systems_answer_over_their_protocols(province: Settings) -> None:
         assert answer.status_code == 200
         assert "totalReceived" in json.dumps(answer.json())
 
-        systems = httpx.get("http://127.0.0.1:18800/api", timeout=10)
+        systems = httpx.get(f"http://127.0.0.1:{base + 100}/api", timeout=10)
         assert systems.status_code == 200 and systems.json()
 
         assert got_one.wait(30), "no MQTT message from the IoT stations within 30 s"

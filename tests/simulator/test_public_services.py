@@ -379,7 +379,7 @@ def test_portal_errors_are_a_seeded_sequence(generated: dict[str, Any]) -> None:
 
 
 def test_service_runs_as_a_module(generated: dict[str, Any]) -> None:
-    (service,) = SECTOR.services(generated["ctx"].out)
+    (service,) = SECTOR.services(generated["ctx"].out, 18700)
     assert service.port == 18766 and "simulator.public_services.portal766" in service.argv
     with socket.socket() as sock:  # a free port, so the test never clashes with a running demo
         sock.bind(("127.0.0.1", 0))
