@@ -105,12 +105,11 @@ def run_publish_gate(
     build_db: Path, run_id: str, suites: list[MartSuite] | None = None
 ) -> GateResult:
     """Validate every mart suite, record the outcomes in ``meta.gate_result``, return them."""
+    chosen = suites or PUBLISH_SUITES
     outcomes: list[ExpectationOutcome] = []
     with duckdb.connect(str(build_db), read_only=True) as con:
-        frames = {
-            s.table: con.sql(f"select * from {s.table}").df() for s in suites or PUBLISH_SUITES
-        }
-    for suite in suites or PUBLISH_SUITES:
+        frames = {s.table: con.sql(f"select * from {s.table}").df() for s in chosen}
+    for suite in chosen:
         log.info("gate: validating %s (%d rows)", suite.table, len(frames[suite.table]))
         outcomes.extend(validate_dataframe(suite, frames[suite.table]))
     result = GateResult(run_id=run_id, outcomes=outcomes)

@@ -59,8 +59,9 @@ def _run(settings: Settings, *args: str, what: str) -> None:
             [_airflow(), *args], env=airflow_env(settings), stdout=handle, stderr=subprocess.STDOUT
         )
     if completed.returncode != 0:
-        tail = "\n".join(log.read_text(errors="replace").splitlines()[-25:])
-        raise AirflowError(f"`airflow {' '.join(args)}` ({what}) failed; log {log}:\n{tail}")
+        raise AirflowError(
+            f"`airflow {' '.join(args)}` ({what}) failed; log {log}:\n{processes.log_tail(log, 25)}"
+        )
 
 
 def prepare(settings: Settings) -> None:

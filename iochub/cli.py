@@ -249,15 +249,13 @@ def build() -> None:
 @app.command()
 def run() -> None:
     """Extract every source, then build and publish (what the DAGs do, without Airflow)."""
-    from connectors.landing import new_run_id
     from expectations.gate import GateFailed
-    from iochub.pipeline import extract_all
-    from iochub.warehouse import DbtFailed, build_and_publish
+    from iochub.pipeline import run_pipeline
+    from iochub.warehouse import DbtFailed
 
     settings = get_settings()
-    extract_all(settings)
     try:
-        outcome = build_and_publish(settings, new_run_id())
+        outcome = run_pipeline(settings)
     except (DbtFailed, GateFailed) as exc:
         _fail(str(exc))
     console.print(f"[green]published[/green] {settings.serving_db}: {outcome.published}")

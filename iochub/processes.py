@@ -86,6 +86,13 @@ def stop(settings: Settings, name: str, timeout: float = 20.0) -> bool:
     return True
 
 
+def log_tail(log: Path | None, lines: int = 30) -> str:
+    """The last lines of a service's log, to show with an error ("" when there is none)."""
+    if log is None or not log.exists():
+        return ""
+    return "\n".join(log.read_text(errors="replace").splitlines()[-lines:])
+
+
 def _reap(pid: int) -> None:
     """Collect the exit status when the service is our own child (else it lingers as a zombie)."""
     with contextlib.suppress(ChildProcessError):
@@ -107,10 +114,9 @@ def wait_for_http(url: str, timeout: float, log: Path | None = None) -> None:
         except httpx.HTTPError as exc:
             last_error = str(exc)
         time.sleep(1)
-    tail = ""
-    if log is not None and log.exists():
-        tail = "\n".join(log.read_text(errors="replace").splitlines()[-30:])
-    raise TimeoutError(f"{url} did not come up within {timeout:.0f}s ({last_error}).\n{tail}")
+    raise TimeoutError(
+        f"{url} did not come up within {timeout:.0f}s ({last_error}).\n{log_tail(log)}"
+    )
 
 
 def wait_for_port(port: int, timeout: float, log: Path | None = None) -> None:
@@ -120,7 +126,4 @@ def wait_for_port(port: int, timeout: float, log: Path | None = None) -> None:
         if port_in_use(port):
             return
         time.sleep(0.3)
-    tail = ""
-    if log is not None and log.exists():
-        tail = "\n".join(log.read_text(errors="replace").splitlines()[-30:])
-    raise TimeoutError(f"nothing listens on port {port} after {timeout:.0f}s.\n{tail}")
+    raise TimeoutError(f"nothing listens on port {port} after {timeout:.0f}s.\n{log_tail(log)}")
