@@ -13,7 +13,7 @@ from xml.etree.ElementTree import fromstring as stdlib_fromstring
 
 from defusedxml.ElementTree import fromstring as defused_fromstring
 
-from connectors.xml130 import decode_file
+from connectors.formats.xml130 import decode_file
 from simulator.fixtures import XML130_INBOX
 
 PATHS = {"XML1": ".", "XML2": "DSACH_CHI_TIET_THUOC/CHI_TIET_THUOC"}

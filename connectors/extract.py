@@ -1,30 +1,50 @@
 """Entry point of the extract stage: run one registered source into the lake.
 
 The same function runs from ``ioc extract`` and from the ``extract__<source>`` Airflow DAGs.
+Kinds are imported when used, so a DAG file that only reads the registry stays light.
 """
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 
-from connectors.kinds.files import extract_files
+from connectors.kinds.base import ExtractOptions, ExtractRun
 from connectors.landing import Manifest
 from connectors.registry import Source, load_registry
 from iochub.settings import Settings
 
-KINDS: dict[str, Callable[[Source, Settings], Manifest]] = {"files": extract_files}
+KINDS = {
+    "files": "connectors.kinds.files:extract_files",
+    "sql": "connectors.kinds.sql:extract_sql",
+    "rest": "connectors.kinds.rest:extract_rest",
+    "mqtt": "connectors.kinds.mqtt:extract_mqtt",
+}
 
 
 class UnknownSource(Exception):
     """The name asked for is not declared in the registry."""
 
 
-def run_extract(name: str, settings: Settings) -> Manifest:
+def kind_function(kind: str) -> Callable[[ExtractRun], None]:
+    module, _, function = KINDS[kind].partition(":")
+    extract: Callable[[ExtractRun], None] = getattr(importlib.import_module(module), function)
+    return extract
+
+
+def extract_source(
+    source: Source, settings: Settings, options: ExtractOptions | None = None
+) -> Manifest:
+    run = ExtractRun(source, settings, options)
+    kind_function(source.kind)(run)
+    return run.commit()
+
+
+def run_extract(name: str, settings: Settings, options: ExtractOptions | None = None) -> Manifest:
     sources = load_registry(settings)
     if name not in sources:
         raise UnknownSource(
             f"no source named {name!r}; declared: {', '.join(sorted(sources))} "
             "(see `ioc sources list`)"
         )
-    source = sources[name]
-    return KINDS[source.kind](source, settings)
+    return extract_source(sources[name], settings, options)

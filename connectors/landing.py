@@ -1,14 +1,18 @@
 """Landing: writes extracted batches into the lake, immutably, with a manifest written last.
 
 Layout (DESIGN.md "Storage"):
-``lake/raw/<source>/<table>/load_date=<date>/<run_id>.parquet`` for landed rows,
+``lake/raw/<source>/<table>/load_date=<date>/<run_id>.<part>.parquet`` for landed rows (a run
+streams its batches into numbered parts, so memory stays bounded),
 ``lake/quarantine/<source>/load_date=<date>/<run_id>.parquet`` for rejected items with their
 reason and raw content, and ``lake/_manifests/<source>/<run_id>.json``, one record per batch.
 
 A batch counts only once its manifest exists: every file is written under a temporary name and
 renamed into place, the manifest last. Files of a run that died before its manifest are
 uncommitted and are swept by the next run of the same source, which then loads the same input
-again, so a failed run can simply be re-run.
+again, so a failed run can simply be re-run. The extraction state (watermarks, files already
+handled) is committed inside the manifest, so state and data can never disagree.
+
+Every batch goes through the landing contract (``connectors.contract``) before it is written.
 """
 
 from __future__ import annotations
@@ -18,12 +22,14 @@ import json
 import os
 import secrets
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from connectors.contract import apply_contract
+from connectors.registry import TableSpec
 from iochub.settings import Settings
 
 Record = dict[str, str | None]
@@ -33,7 +39,7 @@ Record = dict[str, str | None]
 class QuarantinedItem:
     """A rejected file or record, kept whole with a machine-readable reason."""
 
-    table: str | None
+    table: str | None  # None when a whole item (a file) was rejected before any table
     item: str
     reason: str
     detail: str
@@ -66,8 +72,13 @@ class Manifest:
     rows_quarantined: dict[str, int] = field(default_factory=dict)
     tables: list[LandedTable] = field(default_factory=list)
     quarantine_path: str | None = None
-    watermark_before: str | None = None
-    watermark_after: str | None = None
+    # Committed state: per table the cursor before and after this run (incremental kinds), and
+    # the content hashes of the items (files) this run handled, with their outcome.
+    watermark_before: dict[str, str] = field(default_factory=dict)
+    watermark_after: dict[str, str] = field(default_factory=dict)
+    items: dict[str, str] = field(default_factory=dict)
+    # Schema drift seen per table: {"added": [...], "missing": [...], "renamed": {old: new}}.
+    drift: dict[str, dict[str, object]] = field(default_factory=dict)
 
     def check_invariant(self) -> None:
         """Nothing lost: rows in = landed + quarantined, per table, and the same for items."""
@@ -88,6 +99,10 @@ class Manifest:
 
 class LandingError(Exception):
     """A batch broke the landing contract; nothing of it is committed."""
+
+
+def _today() -> date:
+    return datetime.now(UTC).date()
 
 
 def new_run_id(now: datetime | None = None) -> str:
@@ -123,7 +138,13 @@ def records_to_arrow(records: list[Record]) -> pa.Table:
 class BatchWriter:
     """Writes one run of one source: landed tables, quarantine, then the manifest."""
 
-    def __init__(self, settings: Settings, source: str, run_id: str | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        source: str,
+        run_id: str | None = None,
+        flush_rows: int = 200_000,
+    ) -> None:
         self.settings = settings
         self.source = source
         now = datetime.now(UTC)
@@ -135,6 +156,9 @@ class BatchWriter:
             started_at=now.isoformat(),
         )
         self._quarantine: list[QuarantinedItem] = []
+        self._parts: dict[str, int] = {}
+        self._buffers: dict[str, tuple[TableSpec, list[pa.Table]]] = {}
+        self.flush_rows = flush_rows
 
     @property
     def manifest_dir(self) -> Path:
@@ -152,22 +176,65 @@ class BatchWriter:
             self.settings.quarantine_dir / self.source,
         ):
             for path in root.rglob("*.parquet*") if root.exists() else []:
-                run_id = path.name.lstrip(".").split(".parquet")[0]
+                run_id = path.name.lstrip(".").split(".")[0]
                 if run_id not in committed:
                     path.unlink()
                     swept.append(path)
         return swept
 
-    def land(self, table: str, records: list[Record]) -> None:
-        if not records:
+    def land(self, spec: TableSpec, batch: pa.Table) -> None:
+        """Take one batch of a table. Small batches (a file's worth) are gathered until
+        ``flush_rows`` so the lake gets few, large parts; memory stays bounded by that."""
+        rows_in = self.manifest.rows_in
+        rows_in[spec.name] = rows_in.get(spec.name, 0) + batch.num_rows
+        if batch.num_rows == 0:
             return
-        arrow = records_to_arrow(records)
+        buffered = self._buffers.setdefault(spec.name, (spec, []))[1]
+        buffered.append(batch)
+        if sum(b.num_rows for b in buffered) >= self.flush_rows:
+            self._flush(spec.name)
+
+    def _flush(self, table: str) -> None:
+        spec, buffered = self._buffers.pop(table, (None, []))
+        if spec is None or not buffered:
+            return
+        batch = pa.concat_tables(buffered, promote_options="permissive")
+        self._check_and_write(spec, batch)
+
+    def _check_and_write(self, spec: TableSpec, batch: pa.Table) -> None:
+        """Check a batch against the table's contract, write its clean rows as the next part
+        and queue its rejected rows for quarantine."""
+        result = apply_contract(spec, batch, self.settings.pii_key, _today())
+        if result.added_columns or result.missing_columns or result.renamed:
+            seen = self.manifest.drift.setdefault(spec.name, {})
+            for key, value in (
+                ("added", result.added_columns),
+                ("missing", result.missing_columns),
+            ):
+                if value:
+                    known = seen.setdefault(key, [])
+                    assert isinstance(known, list)
+                    known.extend(c for c in value if c not in known)
+            if result.renamed:
+                renamed = seen.setdefault("renamed", {})
+                assert isinstance(renamed, dict)
+                renamed.update(result.renamed)
+        for row in result.rejected:
+            self.quarantine(QuarantinedItem(spec.name, row.item, row.reason, row.detail, row.raw))
+        if result.clean.num_rows:
+            self._write_part(spec.name, result.clean)
+
+    def land_records(self, spec: TableSpec, records: list[Record]) -> None:
+        self.land(spec, records_to_arrow(records))
+
+    def _write_part(self, table: str, arrow: pa.Table) -> None:
+        self._parts[table] = self._parts.get(table, 0) + 1
         path = (
             self.settings.raw_dir
             / self.source
             / table
             / f"load_date={self.manifest.load_date}"
-            / f"{self.run_id}.parquet"
+            / f"{self.run_id}.{self._parts[table]:05d}.parquet"
         )
         checksum = _write_parquet(arrow, path)
         schema_hash = hashlib.sha256(
@@ -182,7 +249,8 @@ class BatchWriter:
                 checksum=checksum,
             )
         )
-        self.manifest.rows_landed[table] = self.manifest.rows_landed.get(table, 0) + len(records)
+        landed = self.manifest.rows_landed
+        landed[table] = landed.get(table, 0) + arrow.num_rows
 
     def quarantine(self, item: QuarantinedItem) -> None:
         self._quarantine.append(item)
@@ -192,6 +260,8 @@ class BatchWriter:
 
     def commit(self) -> Manifest:
         """Write the quarantine file, check the invariant, then write the manifest (last)."""
+        for table in list(self._buffers):
+            self._flush(table)
         if self._quarantine:
             stamp = datetime.now(UTC).isoformat()
             arrow = pa.table(

@@ -1,18 +1,18 @@
-"""The source registry: one YAML file per sector system under ``connectors/sources/``.
+"""The source registry: one YAML file per sector system under ``connectors/sources/<sector>/``.
 
 Everything downstream is derived from these declarations (extract DAGs, landing contracts, dbt
 sources, freshness). This module loads and validates them into typed models; a mistake in a file
-is reported with the file's path and the field at fault.
+is reported with the file's path, the line and the field at fault.
 """
 
 from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal, Self
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from iochub.settings import Settings
 
@@ -25,35 +25,182 @@ class PiiTreatment(StrEnum):
     YEAR = "year"  # a date generalised to its year
 
 
+class DriftAction(StrEnum):
+    """What landing does when a batch's columns differ from the declared contract."""
+
+    EVOLVE = "evolve"  # land the extra column (as text) and report it in the manifest
+    QUARANTINE = "quarantine"  # quarantine the whole batch with reason schema_drift
+    FAIL = "fail"  # quarantine the batch and fail the task loudly
+
+
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class Connection(_Model):
-    """Where the source lives, by reference: an environment variable, never a secret."""
+    """Where the source lives, by reference only: an environment variable or an Airflow
+    connection id — never a secret in the file."""
 
-    env: str
+    env: str | None = None
+    airflow_conn_id: str | None = None
     default: str | None = None
 
+    @model_validator(mode="after")
+    def _one_reference(self) -> Self:
+        if (self.env is None) == (self.airflow_conn_id is None):
+            raise ValueError("give exactly one of env or airflow_conn_id")
+        return self
+
     def resolve(self, settings: Settings, environ: dict[str, str]) -> str:
-        value = environ.get(self.env) or self.default
+        value: str | None = None
+        if self.env is not None:
+            value = environ.get(self.env)
+        elif self.airflow_conn_id is not None:
+            # Airflow exposes connections to tasks as AIRFLOW_CONN_<ID> (a URI).
+            value = environ.get(f"AIRFLOW_CONN_{self.airflow_conn_id.upper()}")
+        value = value or self.default
         if value is None:
-            raise RegistryError(f"environment variable {self.env} is not set")
-        return value.format(sim=settings.sim_dir, home=settings.home)
+            where = self.env or f"Airflow connection {self.airflow_conn_id}"
+            raise RegistryError(f"{where} is not set")
+        return value.format(
+            sim=settings.sim_dir,
+            home=settings.home,
+            pg=settings.sim_pg_url,
+            mysql=settings.sim_mysql_url,
+            db_prefix=settings.sim_db_prefix,
+            sim_port_base=settings.sim_port_base,
+        )
 
 
-class FilesSpec(_Model):
-    format: Literal["xml130"]
-    pattern: str = "**/*"
+class ColumnType(StrEnum):
+    STRING = "string"
+    INTEGER = "integer"
+    DECIMAL = "decimal"  # landed as float64
+    BOOLEAN = "boolean"
+    DATE = "date"
+    TIMESTAMP = "timestamp"
+
+
+class ColumnSpec(_Model):
+    """The contract of one column: checked on every row at landing."""
+
+    type: ColumnType = ColumnType.STRING
+    required: bool = False
+    codes: list[str] | None = None  # the code list a value must belong to
+    min: float | None = None
+    max: float | None = None
+    # strptime format for dates/timestamps sent as text (e.g. "%Y%m%d"); ISO 8601 when unset.
+    format: str | None = None
+    # Names this column had in earlier versions of the source (e.g. the 3176 renames).
+    renamed_from: list[str] = []
+    future: bool = True  # false: a date after the load day is quarantined (future_date)
+    admin_code: bool = False  # true: must be a commune/district/province code of either structure
+    description: str | None = None
+
+
+class Incremental(_Model):
+    """Incremental extraction by a monotonically moving cursor column."""
+
+    cursor: str
+    # Re-read this far behind the last watermark, for rows updated late; duplicates this
+    # produces are removed downstream by primary key and cursor.
+    lag_hours: float = Field(default=0, ge=0)
+    initial: str | None = None  # the first run starts here (ISO date/timestamp)
+
+
+class RowCheck(_Model):
+    """A rule over one row's typed columns, as a SQL boolean expression (DuckDB dialect)."""
+
+    reason: str = Field(pattern=r"^[a-z][a-z0-9_]*$")  # the quarantine reason when it fails
+    rule: str  # e.g. "NGAY_RA >= NGAY_VAO"
+
+
+class DriftPolicy(_Model):
+    added: DriftAction = DriftAction.EVOLVE
+    removed: DriftAction = DriftAction.FAIL
 
 
 class TableSpec(_Model):
+    """One table, endpoint, file set or topic of a source, landed as lake table ``name``."""
+
     name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     title: str
-    record_path: str
     primary_key: list[str]
-    required: list[str] = []
+    # Where the rows come from, by kind: xml130 ``record_path``; excel ``sheet``; files
+    # ``pattern`` (per table); sql ``query`` or ``table``; rest ``endpoint`` (+ ``body``);
+    # mqtt ``topic``.
+    record_path: str | None = None
+    sheet: str | None = None
+    pattern: str | None = None
+    table: str | None = None
+    query: str | None = None
+    endpoint: str | None = None
+    method: Literal["GET", "POST"] = "GET"
+    body: dict[str, Any] | None = None
+    topic: str | None = None
+    incremental: Incremental | None = None
+    columns: dict[str, ColumnSpec] = {}
+    required: list[str] = []  # shorthand for columns with required: true
+    checks: list[RowCheck] = []
+    drift: DriftPolicy = DriftPolicy()
     pii: dict[str, PiiTreatment] = {}
+
+    def required_columns(self) -> list[str]:
+        declared = [name for name, spec in self.columns.items() if spec.required]
+        return list(dict.fromkeys([*self.required, *declared]))
+
+    def renames(self) -> dict[str, str]:
+        """Old column name → declared name."""
+        return {old: name for name, spec in self.columns.items() for old in spec.renamed_from}
+
+
+class FilesSpec(_Model):
+    format: Literal["xml130", "excel", "csv", "json", "jsonl"]
+    pattern: str = "**/*"
+    encoding: str | None = None  # detected when unset
+    delimiter: str | None = None  # detected when unset (csv)
+
+
+class SqlSpec(_Model):
+    chunk_rows: int = Field(default=100_000, gt=0)
+
+
+class RestAuth(_Model):
+    type: Literal["none", "bearer", "basic"] = "none"
+    # By reference, like the connection: an env variable, else a file (the demo's token file).
+    token_env: str | None = None
+    token_file: str | None = None
+    username_env: str | None = None
+    password_env: str | None = None
+
+
+class RestPagination(_Model):
+    style: Literal["none", "page", "offset", "cursor"] = "none"
+    page_param: str = "page"
+    size_param: str = "page_size"
+    size: int = Field(default=500, gt=0)
+    first_page: int = 1
+    in_body: bool = False  # POST APIs take paging in the JSON body
+    records_path: str = "data"  # where the rows are in a response (dotted)
+    next_cursor_path: str | None = None
+    cursor_param: str = "cursor"
+
+
+class RestSpec(_Model):
+    auth: RestAuth = RestAuth()
+    pagination: RestPagination = RestPagination()
+    timeout_seconds: float = Field(default=30, gt=0)
+    retries: int = Field(default=5, ge=0)
+    max_requests_per_second: float | None = None
+    since_param: str | None = None  # query parameter that receives the incremental watermark
+
+
+class MqttSpec(_Model):
+    client_id: str  # fixed, so the broker keeps a persistent session between runs
+    qos: Literal[1, 2] = 1
+    idle_seconds: float = Field(default=2.0, gt=0)  # drain until the topic is quiet this long
+    max_messages: int = Field(default=200_000, gt=0)
+    message_id_field: str = "message_id"
 
 
 class Source(_Model):
@@ -61,12 +208,38 @@ class Source(_Model):
     sector: Literal["health", "public_services", "education", "agriculture", "iot", "statistics"]
     title: str
     owner: str
-    kind: Literal["files"]
+    kind: Literal["files", "sql", "rest", "mqtt"]
     connection: Connection
     schedule: str
     freshness_hours: int = Field(gt=0)
+    description: str | None = None
     files: FilesSpec | None = None
+    sql: SqlSpec | None = None
+    rest: RestSpec | None = None
+    mqtt: MqttSpec | None = None
     tables: list[TableSpec] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _kind_block(self) -> Self:
+        blocks = {"files": self.files, "sql": self.sql, "rest": self.rest, "mqtt": self.mqtt}
+        if self.kind in ("files", "mqtt") and blocks[self.kind] is None:
+            raise ValueError(f"a {self.kind} source needs a {self.kind}: block")
+        extra = [name for name, block in blocks.items() if block is not None and name != self.kind]
+        if extra:
+            raise ValueError(f"kind is {self.kind}, but the file has a {extra[0]}: block")
+        names = [table.name for table in self.tables]
+        if len(set(names)) != len(names):
+            raise ValueError("two tables share a name")
+        locator = {
+            "sql": ("table", "query"),
+            "rest": ("endpoint",),
+            "mqtt": ("topic",),
+            "files": ("record_path", "sheet", "pattern"),
+        }[self.kind]
+        for table in self.tables:
+            if not any(getattr(table, field) for field in locator):
+                raise ValueError(f"table {table.name}: a {self.kind} table needs {locator}")
+        return self
 
     def table(self, name: str) -> TableSpec:
         for table in self.tables:
@@ -79,25 +252,59 @@ class RegistryError(Exception):
     """A registry file is missing, unreadable or does not match the schema."""
 
 
+def _line_of(node: yaml.Node | None, loc: tuple[int | str, ...]) -> int | None:
+    """1-based line of the YAML node at ``loc`` (or of its nearest existing parent)."""
+    line = node.start_mark.line + 1 if node is not None else None
+    for key in loc:
+        if isinstance(node, yaml.MappingNode):
+            match = [v for k, v in node.value if getattr(k, "value", None) == key]
+            if not match:
+                break
+            node = match[0]
+        elif isinstance(node, yaml.SequenceNode) and isinstance(key, int):
+            if key >= len(node.value):
+                break
+            node = node.value[key]
+        else:
+            break
+        line = node.start_mark.line + 1
+    return line
+
+
 def load_source(path: Path) -> Source:
+    text = path.read_text(encoding="utf-8")
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-        return Source.model_validate(data)
+        data = yaml.safe_load(text)
+        root = yaml.compose(text)
     except yaml.YAMLError as exc:
         raise RegistryError(f"{path}: not valid YAML: {exc}") from exc
+    try:
+        return Source.model_validate(data)
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
-        )
-        raise RegistryError(f"{path}: {problems}") from exc
+        problems = []
+        for err in exc.errors():
+            loc = tuple(p for p in err["loc"] if not str(p).startswith("function-after"))
+            line = _line_of(root, loc)
+            where = f"{path}:{line}" if line else str(path)
+            problems.append(f"{where}: {'.'.join(str(p) for p in loc) or '(file)'}: {err['msg']}")
+        raise RegistryError("\n".join(problems)) from exc
 
 
 def load_registry(settings: Settings) -> dict[str, Source]:
-    """All declared sources by name; raises on the first invalid file or duplicate name."""
+    """All declared sources by name; raises with every invalid file and duplicate name."""
     sources: dict[str, Source] = {}
+    errors: list[str] = []
     for path in sorted(settings.sources_dir.rglob("*.yaml")):
-        source = load_source(path)
+        try:
+            source = load_source(path)
+        except RegistryError as exc:
+            errors.append(str(exc))
+            continue
         if source.name in sources:
-            raise RegistryError(f"{path}: source name {source.name!r} is declared twice")
+            errors.append(f"{path}: source name {source.name!r} is declared twice")
+        elif path.parent.name != source.sector:
+            errors.append(f"{path}: sector {source.sector} but the file is under {path.parent}")
         sources[source.name] = source
+    if errors:
+        raise RegistryError("\n".join(errors))
     return sources

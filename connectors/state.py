@@ -1,36 +1,26 @@
-"""Per-source extraction state under ``IOC_HOME/state/<source>/``, committed after the manifest.
+"""Per-source extraction state, read back from the committed manifests.
 
-For file drops the state is the set of content hashes already handled (landed or quarantined),
-so a file re-sent under another name, or the same inbox scanned twice, is not loaded twice,
-while a corrected file (new content) is.
+The state a run starts from (the cursor of each incremental table, the content hashes of files
+already handled) is whatever the committed manifests of that source say. It is written inside
+the manifest, in the same atomic rename as the batch it belongs to, so a run that dies before
+its manifest leaves the state exactly as it was, and the re-run loads the same input again.
 """
 
 from __future__ import annotations
 
-import json
-import os
-from pathlib import Path
-
+from connectors.landing import read_manifests
 from iochub.settings import Settings
 
 
-class SeenFiles:
-    """Content hashes of the files a source has already handled, with the run that did it."""
+class SourceState:
+    """Watermarks and handled items of one source, as of its last committed manifest."""
 
     def __init__(self, settings: Settings, source: str) -> None:
-        self.path = settings.state_dir / source / "files_seen.json"
-        self.entries: dict[str, dict[str, str]] = (
-            json.loads(self.path.read_text()) if self.path.exists() else {}
-        )
+        self.watermarks: dict[str, str] = {}
+        self.items: dict[str, str] = {}
+        for manifest in read_manifests(settings, source):
+            self.watermarks.update(manifest.watermark_after)
+            self.items.update(manifest.items)
 
     def __contains__(self, sha256: str) -> bool:
-        return sha256 in self.entries
-
-    def add(self, sha256: str, item: str, run_id: str, outcome: str) -> None:
-        self.entries[sha256] = {"item": item, "run_id": run_id, "outcome": outcome}
-
-    def save(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp: Path = self.path.with_name(f".{self.path.name}.tmp")
-        tmp.write_text(json.dumps(self.entries, indent=1, sort_keys=True))
-        os.replace(tmp, self.path)
+        return sha256 in self.items

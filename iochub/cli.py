@@ -208,25 +208,43 @@ def geo_admin_seeds(
 def extract(
     name: str = typer.Argument(None, help="Source name (see `ioc sources list`)."),
     all_sources: bool = typer.Option(False, "--all", help="Extract every declared source."),
+    full_refresh: bool = typer.Option(
+        False, "--full-refresh", help="Ignore watermarks and handled files; read everything."
+    ),
+    since: str = typer.Option(
+        None, "--since", help="Read incremental tables from this date (YYYY-MM-DD) instead."
+    ),
 ) -> None:
-    """Extract a source (or --all) into the lake: Parquet, quarantine, manifest."""
+    """Extract a source (or --all) into the lake: Parquet, quarantine, manifest.
+
+    With --all every source runs even when one fails; the command then exits non-zero and
+    lists the failures.
+    """
+    from connectors.contract import SchemaDriftError
     from connectors.extract import UnknownSource, run_extract
-    from connectors.kinds.files import SourceUnavailable
+    from connectors.kinds.base import ExtractOptions, SourceUnavailable
+    from connectors.landing import LandingError
     from connectors.registry import load_registry
 
     settings = get_settings()
     if all_sources == (name is not None):
         _fail("give a source name or --all (not both)")
     names = list(load_registry(settings)) if all_sources else [name]
+    options = ExtractOptions(full_refresh=full_refresh, since=since)
+    failures = []
     for source_name in names:
         try:
-            manifest = run_extract(source_name, settings)
-        except (UnknownSource, SourceUnavailable) as exc:
-            _fail(str(exc))
+            manifest = run_extract(source_name, settings, options)
+        except (UnknownSource, SourceUnavailable, SchemaDriftError, LandingError) as exc:
+            failures.append(f"{source_name}: {exc}")
+            console.print(f"[red]{source_name}: failed: {exc}[/red]")
+            continue
         console.print(
             f"{source_name}: {manifest.items_in} new item(s), landed {manifest.rows_landed}, "
             f"quarantined {manifest.items_quarantined} item(s) / {manifest.rows_quarantined} row(s)"
         )
+    if failures:
+        _fail(f"{len(failures)} of {len(names)} source(s) failed:\n" + "\n".join(failures))
 
 
 @app.command()

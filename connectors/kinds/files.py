@@ -1,117 +1,81 @@
 """The ``files`` kind: file drops (an inbox folder tree) landed into the lake.
 
-New files are found by content hash; each is decoded by the format the registry declares
-(``xml130`` so far). A file that cannot be decoded is quarantined whole with its reason; a record
-that breaks its table's contract (a required field empty) is quarantined alone. Personal data is
-pseudonymised before anything is written.
+New files are found by content hash, so a file re-sent under another name, or the same inbox
+scanned twice, is not loaded twice, while a corrected file (new content) is. Each file is read
+by the format the registry declares (``connectors.formats``); a file that cannot be read at all is
+quarantined whole with its reason, and every record it yields goes through the landing contract.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
-import os
+from collections.abc import Callable
 from pathlib import Path
 
-from rich.progress import track
-
-from connectors.landing import BatchWriter, Manifest, QuarantinedItem, Record
-from connectors.pseudonymise import apply_treatments
+from connectors.formats import UnreadableFile
+from connectors.formats.xml130 import Xml130Error, decode_file
+from connectors.kinds.base import ExtractRun, SourceUnavailable
+from connectors.landing import Record, records_to_arrow
 from connectors.registry import Source, TableSpec
-from connectors.state import SeenFiles
-from connectors.xml130 import Xml130Error, decode_file
-from iochub.settings import Settings
 
 log = logging.getLogger(__name__)
 
-
-class SourceUnavailable(Exception):
-    """The source system cannot be reached (here: the inbox folder does not exist)."""
-
-
-def _check_record(
-    record: Record, spec: TableSpec, key: bytes, writer: BatchWriter, item: str
-) -> Record | None:
-    missing = [column for column in spec.required if not record.get(column)]
-    if missing:
-        writer.quarantine(
-            QuarantinedItem(
-                table=spec.name,
-                item=item,
-                reason="missing_required",
-                detail=f"required field(s) empty: {', '.join(missing)}",
-                # Quarantine keeps the raw record, but PII stays pseudonymised there too.
-                raw=json.dumps(
-                    apply_treatments(record, spec.pii, key), ensure_ascii=False
-                ).encode(),
-            )
-        )
-        return None
-    return apply_treatments(record, spec.pii, key)
+# A reader turns one file into records per declared table name.
+Reader = Callable[[bytes, Path, Source], dict[str, list[Record]]]
 
 
-def extract_files(source: Source, settings: Settings) -> Manifest:
+def read_xml130(content: bytes, path: Path, source: Source) -> dict[str, list[Record]]:
+    record_paths = {table.name.upper(): table.record_path or "." for table in source.tables}
+    try:
+        decoded = decode_file(content, record_paths)
+    except Xml130Error as exc:
+        raise UnreadableFile(exc.reason, exc.detail) from exc
+    return {table.name: decoded.tables[table.name.upper()] for table in source.tables}
+
+
+READERS: dict[str, Reader] = {"xml130": read_xml130}
+
+
+def _tables_for(source: Source, relative: str) -> list[TableSpec]:
+    """Tables a file feeds: those whose own pattern matches it, else all (one file, many
+    tables, as in XML 130)."""
+    own = [t for t in source.tables if t.pattern and Path(relative).match(t.pattern)]
+    return own or [t for t in source.tables if not t.pattern]
+
+
+def extract_files(run: ExtractRun) -> None:
+    source = run.source
     assert source.files is not None, "files sources declare a files: block"
-    inbox = Path(source.connection.resolve(settings, dict(os.environ)))
+    inbox = Path(run.connection())
     if not inbox.is_dir():
         raise SourceUnavailable(
-            f"{source.name}: inbox folder {inbox} does not exist. Set {source.connection.env} to "
-            "the folder the facilities drop files into, or run `ioc sim seed` for the demo inbox."
+            f"{source.name}: folder {inbox} does not exist. Set {source.connection.env} to the "
+            "folder the system drops files into (for the demo: `ioc sim generate`)."
         )
-    writer = BatchWriter(settings, source.name)
-    swept = writer.sweep_uncommitted()
-    if swept:
-        log.warning("%s: removed %d files of runs that never committed", source.name, len(swept))
-    seen = SeenFiles(settings, source.name)
-    record_paths = {table.name.upper(): table.record_path for table in source.tables}
-    batches: dict[str, list[Record]] = {table.name: [] for table in source.tables}
-    new_files = []
-    for path in sorted(p for p in inbox.glob(source.files.pattern) if p.is_file()):
+    reader = READERS.get(source.files.format)
+    if reader is None:
+        raise SourceUnavailable(f"{source.name}: no reader for format {source.files.format}")
+    paths = sorted(p for p in inbox.glob(source.files.pattern) if p.is_file())
+    new = 0
+    for path in paths:
         content = path.read_bytes()
         sha = hashlib.sha256(content).hexdigest()
-        if sha not in seen:
-            new_files.append((path, content, sha))
-    writer.manifest.watermark_before = str(len(seen.entries))
-    log.info("%s: %d new file(s) in %s", source.name, len(new_files), inbox)
-
-    for path, content, sha in track(
-        new_files, description=f"Landing {source.name}", disable=not os.isatty(2)
-    ):
-        item = str(path.relative_to(inbox))
-        writer.manifest.items_in += 1
-        try:
-            decoded = decode_file(content, record_paths)
-        except Xml130Error as exc:
-            log.warning("%s: quarantined %s (%s)", source.name, item, exc)
-            writer.quarantine(QuarantinedItem(None, item, exc.reason, exc.detail, content))
-            writer.manifest.items_quarantined += 1
-            seen.add(sha, item, writer.run_id, f"quarantined:{exc.reason}")
+        if run.item_seen(sha) or sha in run.manifest.items:
             continue
-        writer.manifest.items_landed += 1
-        seen.add(sha, item, writer.run_id, "landed")
-        for table in source.tables:
-            records = decoded.tables[table.name.upper()]
-            counts = writer.manifest.rows_in
-            counts[table.name] = counts.get(table.name, 0) + len(records)
+        new += 1
+        item = str(path.relative_to(inbox))
+        try:
+            tables = reader(content, path, source)
+        except UnreadableFile as exc:
+            run.item_quarantined(sha, item, exc.reason, exc.detail, content)
+            continue
+        for table in _tables_for(source, item):
+            records = tables.get(table.name, [])
             for record in records:
                 record["_source_file"] = item
                 record["_source_sha256"] = sha
-                record["_run_id"] = writer.run_id
-                kept = _check_record(record, table, settings.pii_key, writer, item)
-                if kept is not None:
-                    batches[table.name].append(kept)
-
-    for table_name, records in batches.items():
-        writer.land(table_name, records)
-    writer.manifest.watermark_after = str(len(seen.entries))
-    manifest = writer.commit()
-    seen.save()
-    log.info(
-        "%s: run %s landed %s, quarantined %d file(s)",
-        source.name,
-        writer.run_id,
-        manifest.rows_landed,
-        manifest.items_quarantined,
-    )
-    return manifest
+                record["_run_id"] = run.run_id
+            run.land(table, records_to_arrow(records))
+        run.item_landed(sha, item)
+    log.info("%s: %d new file(s) of %d in %s", source.name, new, len(paths), inbox)

@@ -3,7 +3,7 @@ import unicodedata
 
 import pytest
 
-from connectors.xml130 import Xml130Error, decode_file
+from connectors.formats.xml130 import Xml130Error, decode_file
 from simulator.fixtures import XML130_INBOX
 
 PATHS = {"XML1": ".", "XML2": "DSACH_CHI_TIET_THUOC/CHI_TIET_THUOC"}

@@ -1,0 +1,287 @@
+"""The landing contract: every batch of every kind passes here before anything is written.
+
+One vectorised DuckDB query per batch (in memory, on the Arrow data, no copy in) does all of it:
+declared renames, Unicode NFC for text, casts to the declared types, per-row checks (required,
+type, code list, range, future dates, known admin codes, the table's own row rules), then
+pseudonymisation of personal data. Rows that fail keep their raw content (with PII already
+treated) and a machine-readable reason for quarantine; column-set drift is decided by the
+table's drift policy. DuckDB rather than a Python loop because the ``sql`` kind must keep up with
+connectorx (see ``bench/``); its ``sha256`` gives the same HMAC as ``pseudonymise.pseudonym``.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass, field
+from datetime import date
+from functools import cache
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from connectors.registry import ColumnSpec, ColumnType, DriftAction, PiiTreatment, TableSpec
+
+SYSTEM_PREFIX = "_"  # lineage columns added by the kinds (_source_file, _run_id, …)
+_ADMIN_SEEDS = Path(__file__).resolve().parent.parent / "dbt_project" / "seeds" / "admin"
+
+_DUCK_TYPES = {
+    ColumnType.STRING: "VARCHAR",
+    ColumnType.INTEGER: "BIGINT",
+    ColumnType.DECIMAL: "DOUBLE",
+    ColumnType.BOOLEAN: "BOOLEAN",
+    ColumnType.DATE: "DATE",
+    ColumnType.TIMESTAMP: "TIMESTAMP",
+}
+
+
+class SchemaDriftError(Exception):
+    """A batch's columns broke the contract under a ``fail`` drift policy."""
+
+
+@dataclass
+class RejectedRow:
+    item: str  # where the row came from: source file (if any) and its primary-key values
+    reason: str
+    detail: str
+    raw: bytes  # the row as JSON, PII already treated
+
+
+@dataclass
+class ContractResult:
+    clean: pa.Table
+    rejected: list[RejectedRow] = field(default_factory=list)
+    added_columns: list[str] = field(default_factory=list)
+    missing_columns: list[str] = field(default_factory=list)
+    renamed: dict[str, str] = field(default_factory=dict)
+    drift_rejected: str | None = None  # reason when the whole batch was quarantined for drift
+
+
+@cache
+def admin_codes() -> frozenset[str]:
+    """Every commune, district and province code of both structures (pre- and post-2025)."""
+    codes: set[str] = set()
+    for name in ("admin_unit_2025.csv", "admin_unit_legacy.csv"):
+        with (_ADMIN_SEEDS / name).open(encoding="utf-8") as handle:
+            for row in csv.DictReader(handle):
+                codes.update(
+                    row[c] for c in ("commune_code", "district_code", "province_code") if c in row
+                )
+    # Old Đồng Tháp (87) is no longer a province after 2025 but its records still say 87.
+    codes.update({"82", "87"})
+    return frozenset(codes)
+
+
+def _q(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _lit(value: object) -> str:
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def _cast_expr(column: str, spec: ColumnSpec, arrow_type: pa.DataType) -> str:
+    """SQL turning the incoming column into the declared type; NULL where it cannot."""
+    col = _q(column)
+    target = _DUCK_TYPES[spec.type]
+    if not pa.types.is_string(arrow_type) and not pa.types.is_large_string(arrow_type):
+        return f"TRY_CAST({col} AS {target})"
+    text = f"NULLIF(TRIM({col}), '')"
+    if spec.type is ColumnType.STRING:
+        return f"nfc_normalize({text})"
+    if spec.type is ColumnType.INTEGER:
+        # Vietnamese reports write thousands with dots ("1.234"); Excel exports with commas.
+        return (
+            f"CASE WHEN regexp_matches({text}, '^[-+]?\\d{{1,3}}([.,]\\d{{3}})+$') "
+            f"THEN TRY_CAST(regexp_replace({text}, '[.,]', '', 'g') AS BIGINT) "
+            f"ELSE TRY_CAST({text} AS BIGINT) END"
+        )
+    if spec.type is ColumnType.DECIMAL:
+        return (
+            f"CASE WHEN regexp_matches({text}, '^[-+]?\\d+,\\d+$') "
+            f"THEN TRY_CAST(replace({text}, ',', '.') AS DOUBLE) "
+            f"ELSE TRY_CAST({text} AS DOUBLE) END"
+        )
+    if spec.type is ColumnType.BOOLEAN:
+        return (
+            f"CASE lower({text}) WHEN 'true' THEN true WHEN '1' THEN true WHEN 'yes' THEN true "
+            f"WHEN 'có' THEN true WHEN 'false' THEN false WHEN '0' THEN false "
+            f"WHEN 'no' THEN false WHEN 'không' THEN false END"
+        )
+    if spec.format:
+        parsed = f"try_strptime({text}, {_lit(spec.format)})"
+        return f"CAST({parsed} AS {target})" if spec.type is ColumnType.DATE else parsed
+    return f"TRY_CAST({text} AS {target})"
+
+
+def _pii_expr(value: str, treatment: PiiTreatment, is_text: bool) -> str:
+    """SQL pseudonymising the SQL expression ``value`` (a column or its raw text)."""
+    text = f"NULLIF(TRIM(CAST({value} AS VARCHAR)), '')"
+    if treatment is PiiTreatment.HMAC:
+        # HMAC-SHA256 = H(k ^ opad || H(k ^ ipad || m)), the pads passed as parameters.
+        return f"sha256($opad || unhex(sha256($ipad || encode({text}))))"
+    if treatment is PiiTreatment.YEAR:
+        return f"LEFT({text}, 4)" if is_text else f"CAST(year({value}) AS VARCHAR)"
+    raise AssertionError(treatment)
+
+
+def _pads(key: bytes) -> dict[str, bytes]:
+    block = key.ljust(64, b"\0") if len(key) <= 64 else key
+    return {
+        "ipad": bytes(b ^ 0x36 for b in block),
+        "opad": bytes(b ^ 0x5C for b in block),
+    }
+
+
+def _is_text(arrow_type: pa.DataType) -> bool:
+    return bool(pa.types.is_string(arrow_type) or pa.types.is_large_string(arrow_type))
+
+
+def _column_checks(
+    name: str, spec: ColumnSpec, table: TableSpec, flag: str
+) -> list[tuple[str, str]]:
+    """(failure condition over the typed column and its presence flag, reason) pairs."""
+    col = _q(name)
+    checks = []
+    if spec.required or name in table.required:
+        checks.append((f"NOT {flag}", "missing_required"))
+    checks.append((f"{flag} AND {col} IS NULL", "bad_type"))
+    if spec.codes is not None:
+        codes = ", ".join(_lit(c) for c in spec.codes)
+        checks.append((f"CAST({col} AS VARCHAR) NOT IN ({codes})", "not_in_code_list"))
+    if spec.min is not None:
+        checks.append((f"{col} < {spec.min}", "out_of_range"))
+    if spec.max is not None:
+        checks.append((f"{col} > {spec.max}", "out_of_range"))
+    if spec.type in (ColumnType.DATE, ColumnType.TIMESTAMP) and not spec.future:
+        checks.append((f"CAST({col} AS DATE) > $today", "future_date"))
+    if spec.admin_code:
+        checks.append(
+            (f"NOT list_contains($admin_codes, CAST({col} AS VARCHAR))", "unknown_admin_code")
+        )
+    return checks
+
+
+def apply_contract(
+    spec: TableSpec, batch: pa.Table, key: bytes, today: date | None = None
+) -> ContractResult:
+    """Split ``batch`` into clean typed rows and rejected rows; decide drift by policy."""
+    renamed = {old: new for old, new in spec.renames().items() if old in batch.column_names}
+    if renamed:
+        batch = batch.rename_columns([renamed.get(n, n) for n in batch.column_names])
+    present = [n for n in batch.column_names if not n.startswith(SYSTEM_PREFIX)]
+    added = [n for n in present if spec.columns and n not in spec.columns and n not in spec.pii]
+    missing = [n for n in spec.columns if n not in batch.column_names]
+    result = ContractResult(
+        clean=batch, added_columns=added, missing_columns=missing, renamed=renamed
+    )
+    for columns, action, what in (
+        (added, spec.drift.added, "column(s) not in the contract"),
+        (missing, spec.drift.removed, "declared column(s) missing"),
+    ):
+        if columns and action is not DriftAction.EVOLVE:
+            reason = f"{what}: {', '.join(columns)}"
+            if action is DriftAction.FAIL:
+                raise SchemaDriftError(f"{spec.name}: {reason}")
+            result.drift_rejected = reason
+
+    # Stage 1: typed columns, and for declared ones whether the source sent a value at all.
+    types = {f.name: f.type for f in batch.schema}
+    typed: list[str] = []
+    conditions: list[tuple[str, str, str]] = []  # (failure condition, reason, column)
+    for index, name in enumerate(batch.column_names):
+        column_spec = spec.columns.get(name)
+        flag = f"__present_{index}"
+        typed.append(f"CAST({_q(name)} AS VARCHAR) AS __raw_{index}")
+        typed.append(f"NULLIF(TRIM(__raw_{index}), '') IS NOT NULL AS {flag}")
+        if column_spec is None:
+            value = f"nfc_normalize({_q(name)})" if _is_text(types[name]) else _q(name)
+            typed.append(f"{value} AS {_q(name)}")
+            if name in spec.required:
+                conditions.append((f"NOT {flag}", "missing_required", name))
+            continue
+        typed.append(f"{_cast_expr(name, column_spec, types[name])} AS {_q(name)}")
+        conditions += [
+            (cond, reason, name) for cond, reason in _column_checks(name, column_spec, spec, flag)
+        ]
+    for name in spec.required_columns():
+        if name not in batch.column_names:
+            conditions.append(("true", "missing_required", name))
+    for check in spec.checks:
+        conditions.append((f"NOT COALESCE(({check.rule}), true)", check.reason, check.rule))
+
+    # Stage 2: the first failing condition is the reason; the detail lists every failure.
+    cases = " ".join(f"WHEN COALESCE({c}, false) THEN {_lit(r)}" for c, r, _ in conditions)
+    reason_sql = f"CASE {cases} END" if conditions else "CAST(NULL AS VARCHAR)"
+    details = ", ".join(
+        f"CASE WHEN COALESCE({c}, false) THEN {_lit(f'{r}: {col}')} END" for c, r, col in conditions
+    )
+    detail_sql = f"concat_ws('; ', {details})" if conditions else "''"
+
+    # Stage 3: personal data treated in clean rows and in what quarantine keeps alike.
+    treated: list[str] = []
+    for name in batch.column_names:
+        treatment = spec.pii.get(name)
+        if treatment is PiiTreatment.DROP:
+            continue
+        if treatment is None:
+            treated.append(_q(name))
+            continue
+        is_text = name not in spec.columns or spec.columns[name].type is ColumnType.STRING
+        treated.append(f"{_pii_expr(_q(name), treatment, is_text)} AS {_q(name)}")
+    # Quarantine keeps what the source sent (as text), with personal data treated the same way.
+    raw_fields = []
+    for index, name in enumerate(batch.column_names):
+        treatment = spec.pii.get(name)
+        if treatment is PiiTreatment.DROP:
+            continue
+        raw = f"__raw_{index}"
+        value = raw if treatment is None else _pii_expr(raw, treatment, True)
+        raw_fields.append(f"{_q(name)} := {value}")
+    raw_json = f"to_json(struct_pack({', '.join(raw_fields)}))"
+    raws = ", ".join(f"__raw_{i}" for i in range(batch.num_columns))
+    position = {name: index for index, name in enumerate(batch.column_names)}
+    key_parts = [
+        f"COALESCE(__raw_{position[k]}, '')" if spec.pii.get(k) is None else "'*'"
+        for k in spec.primary_key
+        if k in position
+    ]
+    item_sql = "'key=' || " + (f"concat_ws('|', {', '.join(key_parts)})" if key_parts else "''")
+    if "_source_file" in position:
+        item_sql = f"concat_ws(' ', __raw_{position['_source_file']}, {item_sql})"
+    params: dict[str, object] = {
+        **_pads(key),
+        "admin_codes": sorted(admin_codes()),
+        "today": today or date.today(),
+    }
+    con = duckdb.connect()
+    try:
+        con.register("batch", batch)
+        sql = (
+            f"WITH typed AS (SELECT {', '.join(typed)} FROM batch), "
+            f"checked AS (SELECT *, {reason_sql} AS __reason, {detail_sql} AS __detail "
+            f"FROM typed), treated AS (SELECT {', '.join(treated)}, __reason, __detail, {raws} "
+            "FROM checked) "
+        )
+        keep = "false" if result.drift_rejected else "__reason IS NULL"
+        result.clean = con.execute(
+            f"{sql} SELECT * EXCLUDE (__reason, __detail, {raws}) FROM treated WHERE {keep}",
+            _used(sql, params),
+        ).to_arrow_table()
+        bad_sql = (
+            f"{sql} SELECT {item_sql}, __reason, __detail, {raw_json} "
+            f"FROM treated WHERE NOT ({keep})"
+        )
+        rejected = con.execute(bad_sql, _used(bad_sql, params)).fetchall()
+    finally:
+        con.close()
+    for item, reason, detail, raw in rejected:
+        if result.drift_rejected:
+            reason, detail = "schema_drift", result.drift_rejected
+        result.rejected.append(RejectedRow(item, reason, detail or "", str(raw).encode()))
+    return result
+
+
+def _used(sql: str, params: dict[str, object]) -> dict[str, object]:
+    """DuckDB refuses named parameters a query does not use."""
+    return {name: value for name, value in params.items() if f"${name}" in sql}

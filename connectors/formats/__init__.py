@@ -1,0 +1,10 @@
+"""File formats the ``files`` kind reads: each turns one file into records per table."""
+
+
+class UnreadableFile(Exception):
+    """A file that cannot be read into records at all; ``reason`` is machine-readable."""
+
+    def __init__(self, reason: str, detail: str) -> None:
+        super().__init__(f"{reason}: {detail}")
+        self.reason = reason
+        self.detail = detail

@@ -1,0 +1,158 @@
+"""What every connector kind works against: one extract run of one source.
+
+A kind (``sql``, ``rest``, ``files``, ``mqtt``) only knows how to read its system. It asks the
+run for the connection and the last committed watermark, hands every Arrow batch it reads to
+``run.land`` (contract checks, pseudonymisation, Parquet part, quarantine) and reports whole
+items it had to reject; the run counts everything, shows progress and commits the manifest with
+the new state last.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import pyarrow as pa
+from rich.progress import Progress, ProgressColumn, SpinnerColumn, Task, TaskID, TextColumn
+from rich.text import Text
+
+from connectors.landing import BatchWriter, Manifest, QuarantinedItem
+from connectors.registry import Source, TableSpec
+from connectors.state import SourceState
+from iochub.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+class SourceUnavailable(Exception):
+    """The source system cannot be reached or refused us; says what to check."""
+
+
+@dataclass(frozen=True)
+class ExtractOptions:
+    full_refresh: bool = False  # ignore watermarks and handled files: read everything again
+    since: str | None = None  # read from this date/timestamp instead of the watermark
+
+
+class _RowsPerSecond(ProgressColumn):
+    def render(self, task: Task) -> Text:
+        speed = task.finished_speed or task.speed
+        return Text(f"{task.completed:,.0f} rows" + (f" · {speed:,.0f} rows/s" if speed else ""))
+
+
+class ExtractRun:
+    """One run of one source: state in, batches landed, manifest (with new state) out."""
+
+    def __init__(
+        self, source: Source, settings: Settings, options: ExtractOptions | None = None
+    ) -> None:
+        self.source = source
+        self.settings = settings
+        self.options = options or ExtractOptions()
+        self.writer = BatchWriter(settings, source.name)
+        swept = self.writer.sweep_uncommitted()
+        if swept:
+            log.warning(
+                "%s: removed %d files of runs that never committed", source.name, len(swept)
+            )
+        self.state = SourceState(settings, source.name)
+        if self.options.full_refresh:
+            self.state.watermarks.clear()
+            self.state.items.clear()
+        manifest = self.writer.manifest
+        manifest.watermark_before = dict(self.state.watermarks)
+        # Tables not read this run keep their watermark.
+        manifest.watermark_after = dict(self.state.watermarks)
+        self._started = time.perf_counter()
+        self._progress = Progress(
+            SpinnerColumn(),
+            TextColumn("[bold]{task.description}"),
+            _RowsPerSecond(),
+            disable=not os.isatty(2),
+            transient=False,
+        )
+        self._tasks: dict[str, TaskID] = {}
+
+    @property
+    def run_id(self) -> str:
+        return self.writer.run_id
+
+    @property
+    def manifest(self) -> Manifest:
+        return self.writer.manifest
+
+    def connection(self) -> str:
+        return self.source.connection.resolve(self.settings, dict(os.environ))
+
+    def since(self, table: TableSpec) -> str | None:
+        """Where an incremental read of ``table`` starts: the watermark minus the lag window,
+        ``--since`` when given, the declared initial value on the first run, else None."""
+        if table.incremental is None:
+            return None
+        if self.options.since:
+            return self.options.since
+        watermark = self.state.watermarks.get(table.name)
+        if watermark is None:
+            return table.incremental.initial
+        if not table.incremental.lag_hours:
+            return watermark
+        moved = datetime.fromisoformat(watermark) - timedelta(hours=table.incremental.lag_hours)
+        return moved.isoformat(sep=" ") if " " in watermark else moved.isoformat()
+
+    def advance_watermark(self, table: TableSpec, value: str | None) -> None:
+        """Record the highest cursor value landed; committed with the manifest."""
+        if value is None:
+            return
+        current = self.manifest.watermark_after.get(table.name)
+        if current is None or value > current:
+            self.manifest.watermark_after[table.name] = value
+
+    def land(self, table: TableSpec, batch: pa.Table | pa.RecordBatch) -> None:
+        if isinstance(batch, pa.RecordBatch):
+            batch = pa.Table.from_batches([batch])
+        self.writer.land(table, batch)
+        if table.name not in self._tasks:
+            self._progress.start()
+            self._tasks[table.name] = self._progress.add_task(
+                f"{self.source.name}.{table.name}", total=None
+            )
+        self._progress.advance(self._tasks[table.name], batch.num_rows)
+
+    def item_seen(self, sha256: str) -> bool:
+        return sha256 in self.state
+
+    def item_landed(self, sha256: str, item: str) -> None:
+        self.manifest.items_in += 1
+        self.manifest.items_landed += 1
+        self.manifest.items[sha256] = f"landed:{item}"
+
+    def item_quarantined(
+        self, sha256: str, item: str, reason: str, detail: str, raw: bytes
+    ) -> None:
+        """A whole item (a file, a message) that could not be read into rows at all."""
+        log.warning("%s: quarantined %s (%s: %s)", self.source.name, item, reason, detail)
+        self.manifest.items_in += 1
+        self.manifest.items_quarantined += 1
+        self.manifest.items[sha256] = f"quarantined:{reason}:{item}"
+        self.writer.quarantine(QuarantinedItem(None, item, reason, detail, raw))
+
+    def commit(self) -> Manifest:
+        self._progress.stop()
+        manifest = self.writer.commit()
+        seconds = time.perf_counter() - self._started
+        rows = sum(manifest.rows_in.values())
+        log.info(
+            "%s: run %s read %s rows in %.1f s (%s rows/s): landed %s, quarantined %s%s",
+            self.source.name,
+            manifest.run_id,
+            f"{rows:,}",
+            seconds,
+            f"{rows / seconds:,.0f}" if seconds else "-",
+            manifest.rows_landed,
+            manifest.rows_quarantined,
+            f", drift {manifest.drift}" if manifest.drift else "",
+        )
+        return manifest
