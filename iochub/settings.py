@@ -33,6 +33,9 @@ class Settings:
     sim_db_prefix: str = "sim_"
     # The simulated province's HTTP servers listen on this base + a fixed offset per server.
     sim_port_base: int = 18700
+    # Where the demo province lives; IOC_HOME/sim unless IOC_SIM_DIR says otherwise (tests
+    # share one generated province between many throwaway homes).
+    sim_dir_override: Path | None = None
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -50,12 +53,15 @@ class Settings:
             sim_mysql_url=os.environ.get("IOC_SIM_MYSQL_URL", cls.sim_mysql_url),
             sim_db_prefix=os.environ.get("IOC_SIM_DB_PREFIX", cls.sim_db_prefix),
             sim_port_base=int(os.environ.get("IOC_SIM_PORT_BASE", cls.sim_port_base)),
+            sim_dir_override=(
+                Path(os.environ["IOC_SIM_DIR"]).resolve() if os.environ.get("IOC_SIM_DIR") else None
+            ),
         )
 
     # --- storage layout (see DESIGN.md "Storage") -------------------------------------------
     @property
     def sim_dir(self) -> Path:
-        return self.home / "sim"
+        return self.sim_dir_override or self.home / "sim"
 
     @property
     def lake_dir(self) -> Path:

@@ -1,0 +1,68 @@
+"""One demo province for every connector test: generated once per session, servers running.
+
+Scale 0.01 over June–October 2025 (both sides of the 1 July reorganisation, one education term
+export), loaded into the real PostgreSQL and MariaDB under its own database prefix and served on
+its own port base, so the simulator's tests and a running ``ioc sim serve`` never collide with it.
+Each test lands into its own throwaway IOC_HOME that points at this province (IOC_SIM_DIR).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from iochub.settings import Settings, get_settings
+
+PROVINCE_ENV = {
+    "IOC_SIM_DB_PREFIX": "simconn_",
+    "IOC_SIM_PORT_BASE": "29700",
+}
+
+
+@pytest.fixture(scope="session")
+def province(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
+    """Settings whose sim_dir holds the generated province, with `ioc sim serve` running."""
+    from simulator.generate import GenerateParams, generate
+    from simulator.serve import start_all, stop_all
+
+    root = tmp_path_factory.mktemp("province")
+    with pytest.MonkeyPatch.context() as patch:
+        for key, value in PROVINCE_ENV.items():
+            patch.setenv(key, value)
+        patch.setenv("IOC_HOME", str(root / "home"))
+        patch.setenv("IOC_SIM_DIR", str(root / "sim"))
+        settings = get_settings()
+        generate(
+            settings.sim_dir,
+            GenerateParams(
+                scale=0.01,
+                seed=11,
+                start=date(2025, 6, 1),
+                end=date(2025, 10, 31),
+                pg_url=settings.sim_pg_url,
+                mysql_url=settings.sim_mysql_url,
+                db_prefix=settings.sim_db_prefix,
+            ),
+        )
+        start_all(settings)
+        try:
+            yield settings
+        finally:
+            stop_all(settings)
+
+
+@pytest.fixture
+def lake_home(
+    province: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Settings]:
+    """Settings of a fresh, empty IOC_HOME whose sources are the session's province."""
+    for key, value in PROVINCE_ENV.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.setenv("IOC_SIM_DIR", str(province.sim_dir))
+    monkeypatch.setenv("IOC_HOME", str(tmp_path / "home"))
+    assert os.environ["IOC_SIM_DIR"] == str(province.sim_dir)
+    yield get_settings()
