@@ -98,8 +98,9 @@ def _cast_expr(column: str, spec: ColumnSpec, arrow_type: pa.DataType) -> str:
         )
     if spec.type is ColumnType.DECIMAL:
         return (
-            f"CASE WHEN regexp_matches({text}, '^[-+]?\\d+,\\d+$') "
-            f"THEN TRY_CAST(replace({text}, ',', '.') AS DOUBLE) "
+            # A decimal comma means Vietnamese notation: dots group thousands ("1.234,5").
+            f"CASE WHEN regexp_matches({text}, '^[-+]?\\d{{1,3}}(\\.\\d{{3}})*,\\d+$') "
+            f"THEN TRY_CAST(replace(replace({text}, '.', ''), ',', '.') AS DOUBLE) "
             f"ELSE TRY_CAST({text} AS DOUBLE) END"
         )
     if spec.type is ColumnType.BOOLEAN:
@@ -171,7 +172,10 @@ def apply_contract(
         batch = batch.rename_columns([renamed.get(n, n) for n in batch.column_names])
     present = [n for n in batch.column_names if not n.startswith(SYSTEM_PREFIX)]
     added = [n for n in present if spec.columns and n not in spec.columns and n not in spec.pii]
-    missing = [n for n in spec.columns if n not in batch.column_names]
+    # Only required columns can go missing: optional ones are absent in older variants of a
+    # format (a 4750 XML 130 file has no 3176 fields) and land as NULL downstream.
+    required = set(spec.required_columns())
+    missing = [n for n in spec.columns if n not in batch.column_names and n in required]
     result = ContractResult(
         clean=batch, added_columns=added, missing_columns=missing, renamed=renamed
     )

@@ -100,6 +100,8 @@ def decode_file(content: bytes, record_paths: dict[str, str]) -> Xml130File:
             document = _parse(payload, where)
             for record in _records(document, record_paths[table]):
                 record["_facility_code"] = facility
+                # The export day: nothing in the file can have happened after it.
+                record["_file_created_on"] = created
                 result.tables[table].append(record)
     if result.declared_episodes is not None and result.declared_episodes != result.episodes:
         raise Xml130Error(
