@@ -2,7 +2,9 @@
 
 Scale 0.01 over June–October 2025 (both sides of the 1 July reorganisation, one education term
 export), loaded into the real PostgreSQL and MariaDB under its own database prefix and served on
-its own port base, so the simulator's tests and a running ``ioc sim serve`` never collide with it.
+its own port base, both derived from the process id, so the simulator's tests, a running
+``ioc sim serve`` and another test session at the same time never collide with it. Its databases
+are dropped at the end.
 Each test lands into its own throwaway IOC_HOME that points at this province (IOC_SIM_DIR).
 """
 
@@ -17,10 +19,32 @@ import pytest
 
 from iochub.settings import Settings, get_settings
 
+_SLOT = os.getpid() % 100
 PROVINCE_ENV = {
-    "IOC_SIM_DB_PREFIX": "simconn_",
-    "IOC_SIM_PORT_BASE": "29700",
+    "IOC_SIM_DB_PREFIX": f"simc{_SLOT:02d}_",
+    "IOC_SIM_PORT_BASE": str(30000 + 150 * _SLOT),  # servers sit at base + up to 100
 }
+
+
+def _drop_databases(settings: Settings) -> None:
+    import psycopg
+    import pymysql  # type: ignore[import-untyped]
+
+    prefix = settings.sim_db_prefix
+    with psycopg.connect(f"{settings.sim_pg_url}/postgres", autocommit=True) as pg:
+        names = pg.execute(
+            "SELECT datname FROM pg_database WHERE datname LIKE %s", [prefix + "%"]
+        ).fetchall()
+        for (name,) in names:
+            pg.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    my = pymysql.connect(host="127.0.0.1", port=3306, user="root")
+    try:
+        with my.cursor() as cursor:
+            cursor.execute("SHOW DATABASES LIKE %s", [prefix + "%"])
+            for (name,) in cursor.fetchall():
+                cursor.execute(f"DROP DATABASE IF EXISTS `{name}`")
+    finally:
+        my.close()
 
 
 @pytest.fixture(scope="session")
@@ -53,6 +77,7 @@ def province(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
             yield settings
         finally:
             stop_all(settings)
+            _drop_databases(settings)
 
 
 @pytest.fixture
