@@ -25,7 +25,7 @@ from connectors.registry import ColumnSpec, ColumnType, DriftAction, PiiTreatmen
 SYSTEM_PREFIX = "_"  # lineage columns added by the kinds (_source_file, _run_id, …)
 _ADMIN_SEEDS = Path(__file__).resolve().parent.parent / "dbt_project" / "seeds" / "admin"
 
-_DUCK_TYPES = {
+DUCK_TYPES = {
     ColumnType.STRING: "VARCHAR",
     ColumnType.INTEGER: "BIGINT",
     ColumnType.DECIMAL: "DOUBLE",
@@ -83,7 +83,7 @@ def _lit(value: object) -> str:
 def _cast_expr(column: str, spec: ColumnSpec, arrow_type: pa.DataType) -> str:
     """SQL turning the incoming column into the declared type; NULL where it cannot."""
     col = _q(column)
-    target = _DUCK_TYPES[spec.type]
+    target = DUCK_TYPES[spec.type]
     if not pa.types.is_string(arrow_type) and not pa.types.is_large_string(arrow_type):
         return f"TRY_CAST({col} AS {target})"
     text = f"NULLIF(TRIM({col}), '')"

@@ -71,6 +71,6 @@ def ioc_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
 def serving_db(ioc_home: Settings) -> Path:
     """The published warehouse of ``ioc_home``, made by the real pipeline from the fixtures."""
     seed_xml130_inbox(ioc_home.sim_dir)
-    run_pipeline(ioc_home)
+    run_pipeline(ioc_home, ["health_xml130"])
     assert ioc_home.serving_db.exists(), "the pipeline published no serving.duckdb"
     return ioc_home.serving_db

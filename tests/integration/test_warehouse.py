@@ -30,7 +30,7 @@ def _digest(path: str) -> str:
 @pytest.fixture
 def built(home: Settings) -> Settings:
     seed_xml130_inbox(home.sim_dir)
-    run_pipeline(home)
+    run_pipeline(home, ["health_xml130"])
     return home
 
 
