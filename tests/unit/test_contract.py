@@ -41,7 +41,7 @@ def _spec(**extra: object) -> TableSpec:
 
 
 def _batch(**overrides: list[str | None]) -> pa.Table:
-    rows: dict[str, list[str | None]] = {
+    rows: dict[str, list[str | None] | list[str]] = {
         "id": ["1", "2", "x", None, "5", "6", "7"],
         "fee": ["1.234,5", "-1", "2", "3", "4", "5", "0,5"],
         "received": ["20250101"] * 4 + ["20990101", "19990101", "20250102"],
