@@ -11,11 +11,16 @@ duplicated row, and dossiers quarantined for an unreadable value (negative fee, 
 before reception, reception in the future) count nowhere — the warehouse cannot use them either.
 Dossiers with NFD text, outdated admin codes or late arrival count normally.
 
+Catalogue-level and per-procedure indicators (766-1.1–1.3, 3.1, 3.2, 3.5, 4.5a) are province rows
+only: they count procedures of the province's catalogue, which has no commune dimension.
+
 Prefix stability (``ioc sim advance``): a run to a later end only advances the dossiers of an
-earlier one. A month's received, channel, fee, attachment and VNeID counts never change once the
-month is over; the outcome indicators of a reception month (766-2.1, 2.2, 4.1, 4.2, 5.2–5.4) move
-as its dossiers and petitions are processed later, and a dossier whose impossible
-NgayKetThucXuLy is written later leaves its month then (its defect is logged on that day).
+earlier one. A month's received, channel, fee, attachment, VNeID and sync counts (and the
+per-procedure indicators built on them) never change once the month is over, nor do the
+publication indicators of a finished month; the outcome indicators of a reception month
+(766-2.1, 2.2, 4.1, 4.2, 5.2–5.4) move as its dossiers and petitions are processed later, and
+a dossier whose impossible NgayKetThucXuLy is written later leaves its month then (its defect is
+logged on that day).
 """
 
 from __future__ import annotations
@@ -29,15 +34,17 @@ from pathlib import Path
 
 from simulator.context import SimContext
 from simulator.frame import REORGANISATION
-from simulator.public_services.catalogue import load_catalogue
-from simulator.public_services.dossiers import DossierWriter, Written
+from simulator.public_services.catalogue import load_catalogue, publications
+from simulator.public_services.dossiers import DossierWriter, Written, log_outages
 from simulator.public_services.kpi import (
+    catalogue_indicators,
     dossier_contributions,
     month_end,
-    on_time,
     overdue_at,
     petition_contributions,
     petition_on_time,
+    procedure_denominators,
+    procedure_marks,
 )
 from simulator.public_services.store import Store
 from simulator.sector import Service
@@ -64,7 +71,27 @@ SUMMARY_FIELDS = [
     "petitions_on_time",
     "petitions_unsatisfied",
     "petitions_repeated",
+    "synced",
 ]
+# Per-procedure indicators (procedures whose dossiers of the month mark them).
+PROCEDURE_KPIS = ("766-3.2", "766-3.5", "766-4.5a")
+
+
+PROCEDURE_FIELDS = {"766-3.2": "onlineUsed", "766-3.5": "paidOnline", "766-4.5a": "vneid"}
+CATALOGUE_FIELDS = {
+    "766-1.1": ("publishedOnTime", "published"),
+    "766-1.2": ("publicOnTime", "due"),
+    "766-1.3": ("completeContent", "public"),
+}
+
+
+def catalogue_counts(rows: list[tuple[str, str, int, int]], period: str) -> dict[str, int]:
+    out = {name: 0 for pair in CATALOGUE_FIELDS.values() for name in pair}
+    for kpi, p, num, den in rows:
+        if p == period and kpi in CATALOGUE_FIELDS:
+            out[CATALOGUE_FIELDS[kpi][0]] = num
+            out[CATALOGUE_FIELDS[kpi][1]] = den
+    return out
 
 
 class PublicServices:
@@ -91,8 +118,22 @@ class PublicServices:
                     int(p.has_result),
                     int(p.complete_content),
                     p.published.strftime("%Y%m%d"),
+                    p.applicant,
                 ),
             )
+        pubs = publications(ctx.seed, catalogue, ctx.end)
+        for x in pubs:
+            store.add(
+                "QuyetDinhCongBo",
+                (x.key, x.code, x.decision_no, f"{x.decided:%Y%m%d}", f"{x.effective:%Y%m%d}"),
+            )
+        for x in sorted(pubs, key=lambda x: (x.made_public, x.code)):
+            if x.made_public <= ctx.end:
+                store.add(
+                    "CongKhaiTTHC",
+                    (x.key, x.code, f"{x.made_public:%Y%m%d}", *(int(c) for c in x.content)),
+                )
+        log_outages(ctx)
         month_ends = []
         cursor = ctx.start
         while cursor <= ctx.end:
@@ -103,6 +144,10 @@ class PublicServices:
             lambda: dict.fromkeys(SUMMARY_FIELDS, 0)
         )
         new_of = {c.code: c.new_code for c in ctx.frame.old_communes}
+        citizen = {p.code: p.applicant == 1 for p in catalogue}
+        marked: dict[str, dict[str, set[str]]] = defaultdict(
+            lambda: {kpi: set() for kpi in PROCEDURE_KPIS}
+        )
 
         def sink(w: Written) -> None:
             for _, pf in w.petitions:
@@ -120,7 +165,8 @@ class PublicServices:
             if d is None:
                 return
             period = f"{d.received:%Y-%m}"
-            for kpi, num, den in dossier_contributions(d):
+            contributions = dossier_contributions(d)
+            for kpi, num, den in contributions:
                 cell = truth[(kpi, period, w.old_commune)]
                 cell[0] += num
                 cell[1] += den
@@ -129,11 +175,15 @@ class PublicServices:
                 cell = truth[("OPS-OVERDUE-DOSSIERS", f"{cut:%Y-%m}", w.old_commune)]
                 cell[0] += overdue
                 cell[1] += 1
+            for kpi in procedure_marks(d, citizen[d.procedure]):
+                marked[period][kpi].add(d.procedure)
             s = summary[(period, new_of[w.old_commune])]
             s["received"] += 1
-            s["on_time"] += int(on_time(d))
-            for kpi, num, den in dossier_contributions(d):
-                if kpi == "766-2.2":
+            s["synced"] += int(d.synced)
+            for kpi, num, den in contributions:
+                if kpi == "766-2.1":
+                    s["on_time"] += num
+                elif kpi == "766-2.2":
                     s["completed"] += den
                     s["processing_days"] += num
                 elif kpi == "766-3.6":
@@ -160,6 +210,19 @@ class PublicServices:
             if period < f"{REORGANISATION:%Y-%m}":
                 ctx.truth.add(kpi, period, "district", commune.district_code, "legacy", num, den)
             ctx.truth.add(kpi, period, "province", "82", "2025", num, den)
+        # Catalogue-level and per-procedure indicators: province-wide only (the catalogue is the
+        # province's; a procedure's share has no commune dimension).
+        catalogue_rows = catalogue_indicators(catalogue, pubs, month_ends)
+        for kpi, period, num, den in catalogue_rows:
+            ctx.truth.add(kpi, period, "province", "82", "2025", num, den)
+        denominators = procedure_denominators(catalogue)
+        for cut in month_ends:
+            period = f"{cut:%Y-%m}"
+            for kpi in PROCEDURE_KPIS:
+                codes = marked[period][kpi] & denominators[kpi]
+                ctx.truth.add(
+                    kpi, period, "province", "82", "2025", len(codes), len(denominators[kpi])
+                )
 
         names = {c.code: c.name for c in ctx.frame.new_communes}
         document = {
@@ -176,8 +239,26 @@ class PublicServices:
                     "limitDays": p.limit_days,
                     "fee": p.fee,
                     "completeContent": p.complete_content,
+                    "fullOnlineEligible": p.full_online_eligible,
+                    "applicant": p.applicant,
                 }
                 for p in catalogue
+            ],
+            # Publication and publicity counts per month (766-1.1 to 1.3, province-wide).
+            "catalogueMonthly": [
+                {"period": f"{cut:%Y-%m}", **catalogue_counts(catalogue_rows, f"{cut:%Y-%m}")}
+                for cut in month_ends
+            ],
+            # Procedures whose dossiers of the month mark them (766-3.2, 3.5, 4.5a).
+            "procedureMonthly": [
+                {
+                    "period": f"{cut:%Y-%m}",
+                    **{
+                        name: sorted(marked[f"{cut:%Y-%m}"][kpi] & denominators[kpi])
+                        for kpi, name in PROCEDURE_FIELDS.items()
+                    },
+                }
+                for cut in month_ends
             ],
             "monthly": [
                 {"period": period, "unit": unit, **counters}

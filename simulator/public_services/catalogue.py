@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from simulator.public_services.kpi import add_working_days, next_working_day
 from simulator.rng import stream
 
 
@@ -179,3 +180,81 @@ def load_catalogue(seed: int) -> list[Procedure]:
                 )
             )
     return out
+
+
+# The elements of a procedure's public content that 766-1.3 asks for (name, steps, channels,
+# required documents, time limit, applicant, authority), one flag column each.
+CONTENT_ELEMENTS = (
+    "CoTenThuTuc",
+    "CoTrinhTu",
+    "CoCachThuc",
+    "CoThanhPhanHoSo",
+    "CoThoiHan",
+    "CoDoiTuong",
+    "CoCoQuan",
+)
+
+
+@dataclass(frozen=True)
+class Publication:
+    """One publication decision of a procedure (quyết định công bố TTHC) and its publicity.
+
+    The province publishes a procedure when a legal text creating or amending it is issued; the
+    decision should come ≥5 working days before the text takes effect (766-1.1) and the
+    procedure must be made public on the national procedure database ≤5 working days after
+    the decision (766-1.2), with every element of its content (766-1.3).
+    """
+
+    key: str  # MaCongBo: decision date + MaTTHC
+    code: str  # MaTTHC
+    decision_no: str  # SoQuyetDinh
+    decided: date  # NgayQuyetDinh
+    effective: date  # NgayHieuLucVanBan: the legal text published takes effect
+    made_public: date  # NgayCongKhai on the national procedure database
+    content: tuple[bool, ...]  # one flag per CONTENT_ELEMENTS
+
+    @property
+    def complete(self) -> bool:
+        return all(self.content)
+
+
+def publications(seed: int, catalogue: list[Procedure], until: date) -> list[Publication]:
+    """Each procedure's publication decisions up to ``until`` (its first on ``published``, then
+    one per amendment every 4–18 months), sorted by decision date and code.
+
+    Each procedure draws from its own stream, in decision order, and stops at the first decision
+    after ``until``: a later ``until`` only adds decisions (prefix-stable).
+    """
+    out: list[Publication] = []
+    for p in catalogue:
+        rng = stream(seed, "public_services", "publications", p.code)
+        decided = next_working_day(p.published)
+        first = True
+        while decided <= until:
+            # About 90% of decisions come ≥5 working days before the text takes effect.
+            if rng.random() < 0.9:
+                effective = add_working_days(decided, 5 + int(rng.integers(0, 25)))
+            else:
+                effective = add_working_days(decided, int(rng.integers(0, 5)))
+            # About 92% are made public within 5 working days of the decision.
+            if rng.random() < 0.92:
+                made_public = add_working_days(decided, int(rng.integers(0, 6)))
+            else:
+                made_public = add_working_days(decided, 6 + int(rng.integers(0, 15)))
+            complete = p.complete_content if first else bool(rng.random() < 0.95)
+            missing = int(rng.integers(len(CONTENT_ELEMENTS)))
+            content = tuple(complete or i != missing for i in range(len(CONTENT_ELEMENTS)))
+            out.append(
+                Publication(
+                    key=f"{decided:%Y%m%d}-{p.code}",
+                    code=p.code,
+                    decision_no=f"{decided.timetuple().tm_yday}/QĐ-UBND",
+                    decided=decided,
+                    effective=effective,
+                    made_public=made_public,
+                    content=content,
+                )
+            )
+            first = False
+            decided = next_working_day(decided + timedelta(days=int(rng.integers(120, 541))))
+    return sorted(out, key=lambda x: (x.decided, x.code))

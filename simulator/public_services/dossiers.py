@@ -25,31 +25,33 @@ from simulator.context import SimContext
 from simulator.frame import REORGANISATION
 from simulator.public_services import people
 from simulator.public_services.catalogue import Procedure
-from simulator.public_services.kpi import DossierFacts, PetitionFacts
+from simulator.public_services.draws import DRAWS, Draws, cumulative
+from simulator.public_services.kpi import (
+    SYNC_STEP,
+    DossierFacts,
+    PetitionFacts,
+    add_working_days,
+    next_working_day,
+)
 from simulator.public_services.store import Store
+from simulator.rng import stream
 
 SOURCE = "one_stop"
 PER_YEAR = 1_000_000  # dossiers per province-year at scale 1
 WEEKEND_FACTOR = 0.2  # weekend submissions relative to a weekday (online only)
 FMT = "%Y%m%d%H%M%S"
+APPLICANT_CUM = cumulative([0.96, 0.01, 0.03])  # LoaiDoiTuong 1, 3, 4 of non-business dossiers
+SUPPLEMENT_CUM = cumulative([0.91, 0.08, 0.01])  # 0, 1, 2 supplement requests
+PAYMENT_CUM = cumulative([0.4, 0.6])  # paid online via the national portal / provincial gateway
+OUTCOME_CUM = cumulative([0.85, 0.08, 0.07])  # petition handled / refused / supplement asked
 
 
 def ts(moment: datetime | None) -> str | None:
-    return moment.strftime(FMT) if moment is not None else None
-
-
-def add_working_days(day: date, n: int) -> date:
-    while n > 0:
-        day += timedelta(days=1)
-        if day.weekday() < 5:
-            n -= 1
-    return day
-
-
-def next_working_day(day: date) -> date:
-    while day.weekday() >= 5:
-        day += timedelta(days=1)
-    return day
+    """``yyyyMMddHHmmss`` (FMT), sliced from isoformat: a third faster than strftime."""
+    if moment is None:
+        return None
+    i = moment.isoformat()
+    return i[0:4] + i[5:7] + i[8:10] + i[11:13] + i[14:16] + i[17:19]
 
 
 def online_share(day: date) -> float:
@@ -60,6 +62,29 @@ def online_share(day: date) -> float:
 def vneid_share(day: date) -> float:
     months = (day.year - 2024) * 12 + day.month - 1
     return float(np.clip(0.30 + 0.55 * months / 23, 0.30, 0.85))
+
+
+def outage_window(seed: int, year: int) -> tuple[date, date]:
+    """The year's window (first and last day, 2–5 days) when the one-stop system's sync to the
+    IOC is down; drawn from its own stream, so it never depends on the run's dates."""
+    rng = stream(seed, "public_services", "ioc-sync-outage", year)
+    first = date(year, 1, 1) + timedelta(days=int(rng.integers(0, 358)))
+    return first, first + timedelta(days=int(rng.integers(1, 5)))
+
+
+def log_outages(ctx: SimContext) -> None:
+    """``source_unavailable`` for each outage window that starts by the end of the data."""
+    for year in range(ctx.start.year, ctx.end.year + 1):
+        first, last = outage_window(ctx.seed, year)
+        if first <= ctx.end and last >= ctx.start:
+            ctx.defects.log(
+                SOURCE,
+                f"ioc-sync:{first}..{last}",
+                "source_unavailable",
+                f"one-stop sync to the IOC down {first} to {last}; rows changed in the window"
+                f" arrive from {last + timedelta(days=1)} 06:00",
+                first,
+            )
 
 
 @dataclass
@@ -88,52 +113,65 @@ class DossierWriter:
         self.catalogue = catalogue
         self.cutoff = datetime.combine(ctx.end + timedelta(days=1), time())
         weights = np.array([p.weight for p in catalogue])
-        self.proc_p = weights / weights.sum()
+        self.proc_cum = cumulative(weights / weights.sum())
         online_ok = np.array([p.online_level >= 3 for p in catalogue], dtype=float)
-        self.proc_p_online = weights * online_ok / (weights * online_ok).sum()
+        self.proc_cum_online = cumulative(weights * online_ok / (weights * online_ok).sum())
         pop = ctx.frame.population.astype(float)
-        self.commune_p = pop / pop.sum()
+        self.commune_cum = cumulative(pop / pop.sum())
         self.communes = ctx.frame.old_communes
         self.next_id = 1
+        self.day_online = 0.0  # online_share / vneid_share of the day being written
+        self.day_vneid = 0.0
         self.staff: dict[str, list[tuple[str, str]]] = {}
+        self.outages = [
+            w
+            for year in range(ctx.start.year, ctx.end.year + 1)
+            for w in [outage_window(ctx.seed, year)]
+            if w[0] <= ctx.end and w[1] >= ctx.start
+        ]
         # Full-size weekday expectation so that a year of weekdays + weekends gives PER_YEAR.
         self.weekday_mean = PER_YEAR / (365.25 / 7 * (5 + 2 * WEEKEND_FACTOR))
 
-    def _staff(self, rng: np.random.Generator, unit: str) -> tuple[str, str]:
+    def _staff(self, rng: Draws, unit: str) -> tuple[str, str]:
         """One of the unit's five officials (a unit's staff is drawn once, from its own stream)."""
         if unit not in self.staff:
             unit_rng = self.ctx.rng("public_services", "staff", unit)
-            self.staff[unit] = [people.official(unit_rng) for _ in range(5)]
+            draws = Draws(unit_rng.random(DRAWS).tolist(), [self.ctx.seed, 0, 0])
+            self.staff[unit] = [people.official(draws) for _ in range(5)]
         return self.staff[unit][int(rng.integers(5))]
 
     def day(self, day: date, sink: Callable[[Written], None]) -> None:
         rng = self.ctx.rng("public_services", "dossiers", day.isoformat())
         weekend = day.weekday() >= 5
         mean = self.weekday_mean * self.ctx.scale * (WEEKEND_FACTOR if weekend else 1.0)
-        for seq in range(int(rng.poisson(mean))):
-            sink(self._dossier(rng, day, seq, weekend))
+        count = int(rng.poisson(mean))
+        # One row of uniforms per dossier, drawn at once (see draws.py).
+        block = rng.random((count, DRAWS)).tolist()
+        self.day_online = online_share(day)
+        self.day_vneid = vneid_share(day)
+        for seq in range(count):
+            draws = Draws(block[seq], [self.ctx.seed, day.toordinal(), seq])
+            sink(self._dossier(draws, day, seq, weekend))
 
-    def _dossier(self, rng: np.random.Generator, day: date, seq: int, weekend: bool) -> Written:
+    def _dossier(self, rng: Draws, day: date, seq: int, weekend: bool) -> Written:
         ctx = self.ctx
-        p_index = int(
-            rng.choice(len(self.catalogue), p=self.proc_p_online if weekend else self.proc_p)
-        )
+        p_index = rng.index(self.proc_cum_online if weekend else self.proc_cum)
         proc = self.catalogue[p_index]
-        commune = self.communes[int(rng.choice(len(self.communes), p=self.commune_p))]
+        commune = self.communes[rng.index(self.commune_cum)]
         key = f"{commune.province_code}.{day:%y%m%d}.{seq + 1:06d}"
         # Channel: weekends online only; information-only procedures cannot be online.
         u = rng.random()
-        if weekend or (proc.online_level >= 3 and u < online_share(day)):
+        if weekend or (proc.online_level >= 3 and u < self.day_online):
             channel = 2
         else:
             channel = 3 if rng.random() < 0.03 else 1
         # Business procedures have business applicants; the rest mostly citizens.
-        applicant = 2 if proc.applicant == 2 else int(rng.choice([1, 3, 4], p=[0.96, 0.01, 0.03]))
+        applicant = 2 if proc.applicant == 2 else rng.pick((1, 3, 4), APPLICANT_CUM)
         if applicant == 1:
             holder, doc_id, phone = people.person(rng, "0" + commune.province_code)
         else:
             holder, doc_id, phone = people.company(rng)
-        vneid = applicant == 1 and channel == 2 and rng.random() < vneid_share(day)
+        vneid = applicant == 1 and channel == 2 and rng.random() < self.day_vneid
 
         # Submission and reception times.
         if channel == 2:
@@ -164,6 +202,10 @@ class DossierWriter:
             events.append(Event(received, 3, "Từ chối tiếp nhận: hồ sơ không hợp lệ"))
         else:
             events.append(Event(received, 2, "Tiếp nhận hồ sơ"))
+            # Sent to the national portal minutes after reception (766-1.4); ~1.5% fail to sync.
+            sync_at = received + timedelta(minutes=int(rng.integers(1, 11)))
+            if rng.random() >= 0.015:
+                events.append(Event(sync_at, 2, SYNC_STEP))
             events.append(Event(received + timedelta(minutes=30), 4, "Chuyển xử lý"))
             fate = rng.random()
             late = rng.random() < (0.10 if proc.field_code == "DD" else 0.04)
@@ -172,7 +214,7 @@ class DossierWriter:
                 if late
                 else int(rng.integers(0, proc.limit_days + 1))
             )
-            n_supp = int(rng.choice([0, 1, 2], p=[0.91, 0.08, 0.01])) if proc.limit_days >= 2 else 0
+            n_supp = rng.pick((0, 1, 2), SUPPLEMENT_CUM) if proc.limit_days >= 2 else 0
             pause = 0
             stuck = False
             for i in range(n_supp):
@@ -255,7 +297,7 @@ class DossierWriter:
         paid = 0
         if any(g for _, g in fees):
             if channel == 2 and rng.random() < 0.6:
-                paid = int(rng.choice([1, 2], p=[0.4, 0.6]))
+                paid = rng.pick((1, 2), PAYMENT_CUM)
             elif channel != 2 and rng.random() < 0.05:
                 paid = 2
         electronic = bool(rng.random() < 0.9)
@@ -295,6 +337,8 @@ class DossierWriter:
                 shows = duplicate = received_w is not None
                 detail = "dossier row inserted twice"
             elif kind == "nfd_text":
+                # A name without diacritics reads the same in NFD: nothing to log then.
+                shows = unicodedata.normalize("NFD", holder) != holder
                 holder = unicodedata.normalize("NFD", holder)
                 abstract = unicodedata.normalize("NFD", abstract)
                 detail = "ChuHoSo, TrichYeuHoSo in NFD"
@@ -337,6 +381,30 @@ class DossierWriter:
                 detail = f"MaXa={commune.code} (new {commune.new_code})"
             if shows:
                 ctx.defects.log(SOURCE, key, kind, detail, log_day)
+            late_logged = shows and kind == "late_arriving"
+        else:
+            late_logged = False
+
+        # The sync to the IOC is down for a few days a year: a row whose last change falls in
+        # the window reaches the IOC (updated_at) only when the sync catches up after it.
+        for first, last_day in self.outages:
+            if first <= written_at.date() <= last_day:
+                catch_up = datetime.combine(last_day + timedelta(days=1), time(6)) + timedelta(
+                    minutes=seq % 240
+                )
+                arrived = min(catch_up, self.cutoff - timedelta(seconds=1))
+                if arrived > written_at:
+                    if not late_logged:
+                        last = max(e.at for e in events)
+                        ctx.defects.log(
+                            SOURCE,
+                            key,
+                            "late_arriving",
+                            f"inserted {arrived:%Y-%m-%d}, last event {last:%Y-%m-%d}"
+                            f" (sync to the IOC down {first}..{last_day})",
+                            code_day,
+                        )
+                    written_at = arrived
 
         row = (
             self.next_id,
@@ -366,7 +434,7 @@ class DossierWriter:
             province,
             district,
             commune_code,
-            written_at.strftime("%Y-%m-%d %H:%M:%S"),
+            written_at.isoformat(" ")[:19],
         )
         self.store.add("HoSo", row)
         self.next_id += 1
@@ -442,11 +510,13 @@ class DossierWriter:
                 result_required=result_rows,
                 result_electronic=result_rows and end_w is not None and electronic,
                 complained=any(link for link, _ in written.petitions if link),
+                procedure=proc.code,
+                synced=any(e.content == SYNC_STEP for e in events),
             )
         return written
 
     def _petitions(
-        self, rng: np.random.Generator, key: str, old_code: str, received: datetime
+        self, rng: Draws, key: str, old_code: str, received: datetime
     ) -> list[tuple[str, PetitionFacts]]:
         """Petitions (phản ánh kiến nghị) this dossier draws: ~0.4% about it, ~0.3% general ones
         from its commune. Returns (linked MaHoSo or "", facts) of the rows written."""
@@ -457,7 +527,7 @@ class DossierWriter:
             got = datetime.combine(received.date(), time(8)) + timedelta(
                 days=int(rng.integers(1, 31)), minutes=int(rng.integers(0, 540))
             )
-            outcome = int(rng.choice([1, 2, 3], p=[0.85, 0.08, 0.07]))
+            outcome = rng.pick((1, 2, 3), OUTCOME_CUM)
             limit = {1: 15, 2: 2, 3: 5}[outcome]
             wdays = (
                 int(rng.integers(1, limit + 1))

@@ -7,10 +7,17 @@ the truth adds up exactly. Dates are compared by calendar day, the precision of 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from simulator.public_services.catalogue import Procedure, Publication
 
 FINISHED = (7, 9, 10)
+# NoiDungXuLy of the processing-log row written when the dossier reaches the national portal.
+SYNC_STEP = "Đồng bộ hồ sơ lên Cổng Dịch vụ công quốc gia"
 COMPLETED = (9, 10)
 
 
@@ -33,6 +40,23 @@ class DossierFacts:
     result_required: bool  # the procedure returns a result (CoKetQua) and status is 9 or 10
     result_electronic: bool  # a KetQuaXuLy row with LaBanDienTu = 1 exists
     complained: bool  # at least one PhanAnhKienNghi row names this MaHoSo
+    procedure: str = ""  # MaTTHC
+    synced: bool = False  # a NhatKyXuLy row SYNC_STEP: sent to the national portal at reception
+
+
+def add_working_days(day: date, n: int) -> date:
+    """The day ``n`` working days (Mon–Fri) after ``day``."""
+    while n > 0:
+        day += timedelta(days=1)
+        if day.weekday() < 5:
+            n -= 1
+    return day
+
+
+def next_working_day(day: date) -> date:
+    while day.weekday() >= 5:
+        day += timedelta(days=1)
+    return day
 
 
 def month_end(day: date) -> date:
@@ -87,9 +111,12 @@ def dossier_contributions(d: DossierFacts) -> list[tuple[str, int, int]]:
       (DuocLayTuKhoDMQG; results pushed to the store are not modelled) / received;
     - 766-4.5b dossiers from a VNeID-verified account / citizen dossiers (LoaiDoiTuong 1);
     - 766-5.4 received − late (766-2.1) − dossiers with a complaint / received (can be negative
-      for a tiny cell where one dossier is both late and complained about: the official formula).
+      for a tiny cell where one dossier is both late and complained about: the official formula);
+    - 766-1.4 dossiers synced to the national portal (a SYNC_STEP log row, written at reception)
+      / received: the portal only knows synced dossiers, so max(received by the provincial
+      system, received by the portal) is the provincial count.
     """
-    out: list[tuple[str, int, int]] = []
+    out: list[tuple[str, int, int]] = [("766-1.4", int(d.synced), 1)]
     ok = on_time(d)
     out.append(("766-2.1", int(ok), 1))
     if d.status in COMPLETED and d.end is not None:
@@ -162,4 +189,75 @@ def overdue_at(
     for cut in month_ends:
         if received <= cut and (finished is None or finished > cut):
             out.append((cut, int(due < cut)))
+    return out
+
+
+def procedure_marks(d: DossierFacts, citizen_procedure: bool) -> list[str]:
+    """The per-procedure indicators whose numerator this dossier puts its procedure in (for its
+    reception month): 766-3.2 an online dossier (channel 2); 766-3.5 a dossier with a non-zero
+    fee row, paid online (1 or 2) and synced to the national portal; 766-4.5a a dossier from a
+    VNeID-verified account for a procedure meant for citizens."""
+    marks = []
+    if d.channel == 2:
+        marks.append("766-3.2")
+    if any(fee != 0 for fee in d.fees) and d.paid_online in (1, 2) and d.synced:
+        marks.append("766-3.5")
+    if d.vneid and citizen_procedure:
+        marks.append("766-4.5a")
+    return marks
+
+
+def procedure_denominators(catalogue: Iterable[Procedure]) -> dict[str, set[str]]:
+    """The procedures each per-procedure indicator counts over: 3.2 the online services
+    published (MucDo 3 or 4), 3.5 the procedures with a non-zero fee, 4.5a the procedures for
+    citizens (DoiTuongThucHien 1)."""
+    procs = list(catalogue)
+    return {
+        "766-3.2": {p.code for p in procs if p.online_level >= 3},
+        "766-3.5": {p.code for p in procs if p.fee > 0},
+        "766-4.5a": {p.code for p in procs if p.applicant == 1},
+    }
+
+
+def catalogue_indicators(
+    catalogue: list[Procedure], pubs: list[Publication], cuts: list[date]
+) -> list[tuple[str, str, int, int]]:
+    """The catalogue-level 766 indicators, (kpi, period, numerator, denominator) for the month of
+    each cut (a month end, or the end of the data for the last month); province-wide only (the
+    catalogue is the province's, it has no commune dimension).
+
+    - 766-1.1 publications whose decision (NgayQuyetDinh) came ≥5 working days before the legal
+      text took effect (NgayHieuLucVanBan) / publications decided in the month;
+    - 766-1.2 publications made public (NgayCongKhai) ≤5 working days after the decision /
+      publications whose 5-day deadline falls in the month (and by the end of the data);
+    - 766-1.3 procedures whose latest publication made public by the cut lists every content
+      element / procedures public at the cut;
+    - 766-3.1 procedures offered online (MucDo 3 or 4) / procedures under provincial and commune
+      authority (the whole catalogue), the catalogue as it stands.
+    """
+    out: list[tuple[str, str, int, int]] = []
+    for cut in cuts:
+        period = f"{cut:%Y-%m}"
+        decided = [x for x in pubs if f"{x.decided:%Y-%m}" == period and x.decided <= cut]
+        if decided:
+            on_time = sum(working_days_between(x.decided, x.effective) >= 5 for x in decided)
+            out.append(("766-1.1", period, on_time, len(decided)))
+        due = [
+            x
+            for x in pubs
+            if f"{add_working_days(x.decided, 5):%Y-%m}" == period
+            and add_working_days(x.decided, 5) <= cut
+        ]
+        if due:
+            public = sum(working_days_between(x.decided, x.made_public) <= 5 for x in due)
+            out.append(("766-1.2", period, public, len(due)))
+        latest: dict[str, Publication] = {}
+        for x in pubs:  # sorted by decision date
+            if x.made_public <= cut:
+                latest[x.code] = x
+        if latest:
+            complete = sum(x.complete for x in latest.values())
+            out.append(("766-1.3", period, complete, len(latest)))
+        online = sum(p.online_level >= 3 for p in catalogue)
+        out.append(("766-3.1", period, online, len(catalogue)))
     return out

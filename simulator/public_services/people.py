@@ -7,7 +7,7 @@ digits; 10-digit tax code; 10-digit mobile number).
 
 from __future__ import annotations
 
-import numpy as np
+from simulator.public_services.draws import Draws
 
 FAMILY = ["Nguyễn", "Trần", "Lê", "Phạm", "Huỳnh", "Võ", "Phan", "Trương", "Đặng", "Bùi", "Đỗ"]
 MIDDLE_M = ["Văn", "Minh", "Hữu", "Thành", "Quốc", "Công"]
@@ -18,7 +18,7 @@ COMPANY = ["Nông sản", "Thủy sản", "Xây dựng", "Thương mại", "Dị
 TITLES = ["Công chức một cửa", "Chuyên viên", "Trưởng phòng", "Phó Chủ tịch", "Văn thư"]
 
 
-def person(rng: np.random.Generator, birth_province: str) -> tuple[str, str, str]:
+def person(rng: Draws, birth_province: str) -> tuple[str, str, str]:
     """(full name, 12-digit citizen id, phone) of an invented adult; ``birth_province`` is the
     3-digit province part of the id (e.g. "087")."""
     female = bool(rng.random() < 0.5)
@@ -34,7 +34,7 @@ def person(rng: np.random.Generator, birth_province: str) -> tuple[str, str, str
     return name, cccd, phone(rng)
 
 
-def company(rng: np.random.Generator) -> tuple[str, str, str]:
+def company(rng: Draws) -> tuple[str, str, str]:
     """(company name, 10-digit tax code, phone) of an invented business."""
     kind = COMPANY[int(rng.integers(len(COMPANY)))]
     family = FAMILY[int(rng.integers(len(FAMILY)))]
@@ -42,11 +42,11 @@ def company(rng: np.random.Generator) -> tuple[str, str, str]:
     return name, f"14{int(rng.integers(0, 100_000_000)):08d}", phone(rng)
 
 
-def phone(rng: np.random.Generator) -> str:
+def phone(rng: Draws) -> str:
     prefix = ["090", "091", "093", "097", "098", "088", "070", "077"][int(rng.integers(8))]
     return f"{prefix}{int(rng.integers(0, 10_000_000)):07d}"
 
 
-def official(rng: np.random.Generator) -> tuple[str, str]:
+def official(rng: Draws) -> tuple[str, str]:
     name, _, _ = person(rng, "087")
     return name, TITLES[int(rng.integers(len(TITLES)))]

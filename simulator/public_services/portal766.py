@@ -13,6 +13,14 @@ province ``82`` or a commune code) with its communes as ``children``, paginated 
 than ``--rate-limit`` requests in one second get 429 with ``Retry-After``; a deterministic
 ``--error-rate`` share of requests (by request number, seeded) fail with 503, as the real portal
 does now and then.
+
+Outage: while ``<sim-dir>/public_services/portal766.down`` exists, every request gets 503 with a
+JSON error body (``touch`` the file to take the feed down, remove it to bring it back).
+
+Catalogue-level and per-procedure indicators (766-1.1–1.3, 3.1, 3.2, 3.5, 4.5a) are province-wide:
+the root province node of ``/transparency`` (every node: the catalogue is the province's),
+``/provide-online-tree``, ``/formality-online-payment-tree`` and ``/dossier-digitized`` carries
+them; 766-1.4 (``totalSynced``) is in ``/dvc-progress-tree`` at every level.
 """
 
 from __future__ import annotations
@@ -29,6 +37,7 @@ from typing import Any
 from simulator.rng import stream
 
 PREFIX = "/api/v1/reporting"
+DOWN_FLAG = "portal766.down"  # in <sim-dir>/public_services: while it exists, every answer is 503
 TREE_ENDPOINTS = {
     "/transparency",
     "/handling-satisfaction",
@@ -59,6 +68,7 @@ def indicator(endpoint: str, c: dict[str, int], catalogue: list[dict[str, Any]])
             "totalOnTime": c["on_time"],
             "totalOverdue": c["received"] - c["on_time"],
             "totalCompleted": c["completed"],
+            "totalSynced": c.get("synced", 0),
             "avgProcessingDays": (
                 round(c["processing_days"] / c["completed"], 2) if c["completed"] else 0.0
             ),
@@ -115,16 +125,59 @@ def indicator(endpoint: str, c: dict[str, int], catalogue: list[dict[str, Any]])
             "score": score(value, 6, None),
             "maxScore": 6,
         }
-    # /transparency (766-1.3): the catalogue is provincial, the same for every unit.
-    complete = sum(1 for f in catalogue if f["completeContent"])
-    value = complete / len(catalogue) if catalogue else 0.0
-    return {
-        "totalFormalities": len(catalogue),
-        "totalCompleteContent": complete,
-        "ratio": ratio(complete, len(catalogue)),
-        "score": score(value, 2, 1.0),
-        "maxScore": 2,
-    }
+    # /transparency (766-1.1–1.3): the catalogue is provincial, the same for every unit.
+    return {"totalFormalities": len(catalogue), "maxScore": 12}
+
+
+def catalogue_fields(
+    endpoint: str,
+    catalogue: list[dict[str, Any]],
+    publicity: dict[str, int],
+    marked: dict[str, set[str]],
+) -> dict[str, Any]:
+    """Province-wide fields of the catalogue-level indicators an endpoint carries."""
+    if endpoint == "/transparency":
+        return {
+            "totalPublished": publicity["published"],
+            "totalPublishedOnTime": publicity["publishedOnTime"],
+            "totalPublicDue": publicity["due"],
+            "totalPublicOnTime": publicity["publicOnTime"],
+            "totalPublic": publicity["public"],
+            "totalCompleteContent": publicity["completeContent"],
+            "ratio": ratio(publicity["completeContent"], publicity["public"]),
+            # 1.1 (6 points), 1.2 (4) and 1.3 (2), each full at 100%.
+            "score": round(
+                sum(
+                    score(num / den if den else 0.0, points, 1.0)
+                    for num, den, points in (
+                        (publicity["publishedOnTime"], publicity["published"], 6),
+                        (publicity["publicOnTime"], publicity["due"], 4),
+                        (publicity["completeContent"], publicity["public"], 2),
+                    )
+                ),
+                4,
+            ),
+        }
+    if endpoint == "/provide-online-tree":
+        online = [f for f in catalogue if f["onlineLevel"] >= 3]
+        return {
+            "totalFormalities": len(catalogue),
+            "totalOnlineFormalities": len(online),
+            "totalFullOnlineFormalities": sum(1 for f in catalogue if f["onlineLevel"] == 4),
+            "totalFullOnlineEligible": sum(1 for f in catalogue if f["fullOnlineEligible"]),
+            "totalOnlineFormalitiesUsed": len(marked["onlineUsed"]),
+        }
+    if endpoint == "/formality-online-payment-tree":
+        return {
+            "totalFeeFormalities": sum(1 for f in catalogue if f["fee"] > 0),
+            "totalFeeFormalitiesPaidOnline": len(marked["paidOnline"]),
+        }
+    if endpoint == "/dossier-digitized":
+        return {
+            "totalCitizenFormalities": sum(1 for f in catalogue if f["applicant"] == 1),
+            "totalCitizenFormalitiesVNeID": len(marked["vneid"]),
+        }
+    return {}
 
 
 def periods(body: dict[str, Any]) -> set[str]:
@@ -159,6 +212,9 @@ class Portal:
         self.units: dict[str, str] = {u["id"]: u["name"] for u in doc["units"]}
         self.formalities: list[dict[str, Any]] = doc["formalities"]
         self.monthly: list[dict[str, Any]] = doc["monthly"]
+        self.catalogue_monthly: list[dict[str, Any]] = doc.get("catalogueMonthly", [])
+        self.procedure_monthly: list[dict[str, Any]] = doc.get("procedureMonthly", [])
+        self.down_flag = folder / DOWN_FLAG
         self.rate_limit = rate_limit
         self.error_rate = error_rate
         self.errors = stream(seed, "portal766", "errors")
@@ -175,6 +231,30 @@ class Portal:
                 return "limited"
             self.recent.append(now)
             return "error" if self.errors.random() < self.error_rate else "ok"
+
+    def publicity(self, months: set[str]) -> dict[str, int]:
+        """766-1.1/1.2 counts summed over the months; 1.3 (a stock) at the last month present."""
+        out = dict.fromkeys(
+            ("published", "publishedOnTime", "due", "publicOnTime", "public", "completeContent"), 0
+        )
+        rows = sorted(
+            (r for r in self.catalogue_monthly if r["period"] in months), key=lambda r: r["period"]
+        )
+        for r in rows:
+            for name in ("published", "publishedOnTime", "due", "publicOnTime"):
+                out[name] += int(r[name])
+        if rows:
+            out["public"], out["completeContent"] = rows[-1]["public"], rows[-1]["completeContent"]
+        return out
+
+    def marked(self, months: set[str]) -> dict[str, set[str]]:
+        """Procedures marked by a dossier in any of the months (766-3.2, 3.5, 4.5a)."""
+        out: dict[str, set[str]] = {"onlineUsed": set(), "paidOnline": set(), "vneid": set()}
+        for r in self.procedure_monthly:
+            if r["period"] in months:
+                for name, codes in out.items():
+                    codes.update(r[name])
+        return out
 
     def counters(self, months: set[str], unit: str | None) -> dict[str, int]:
         total: dict[str, int] = {}
@@ -200,16 +280,25 @@ class Portal:
             c = {**zero, **self.counters(months, unit)}
             return {"id": ident, "name": name, **indicator(endpoint, c, self.formalities)}
 
+        catalogue_level = catalogue_fields(
+            endpoint, self.formalities, self.publicity(months), self.marked(months)
+        )
         if root == self.province["id"]:
             out = node(None, self.province["name"], root)
+            out.update(catalogue_level)
             children = sorted(self.units)
         elif root in self.units:
             out = node(root, self.units[root], root)
             children = []
         else:
             raise KeyError(f"unknown rootDepartmentId {root!r}")
+        if endpoint == "/transparency":  # the same provincial catalogue for every unit
+            out.update(catalogue_level)
         chunk = children[(page - 1) * size : page * size]
         out["children"] = [node(u, self.units[u], u) for u in chunk]
+        if endpoint == "/transparency":
+            for child in out["children"]:
+                child.update(catalogue_level)
         out["page"], out["size"], out["totalChildren"] = page, size, len(children)
         return out
 
@@ -239,6 +328,13 @@ def handler_for(portal: Portal) -> type[BaseHTTPRequestHandler]:
             self.wfile.write(data)
 
         def _handle(self, body: dict[str, Any]) -> None:
+            if portal.down_flag.exists():
+                self._send(
+                    503,
+                    {"status": "error", "message": "reporting service is down for maintenance"},
+                    {"Retry-After": "60"},
+                )
+                return
             if self.headers.get("Authorization", "") != f"Bearer {portal.token}":
                 self._send(401, {"status": "error", "message": "invalid or missing bearer token"})
                 return
