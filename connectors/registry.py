@@ -163,6 +163,10 @@ class FilesSpec(_Model):
 
 class SqlSpec(_Model):
     chunk_rows: int = Field(default=100_000, gt=0)
+    # A SQLite file (placeholders allowed) read instead of the connection's *default* URL when
+    # that server does not answer or lacks the database: the demo province falls back to SQLite
+    # files on a laptop without servers. Never used for a URL given by the environment variable.
+    fallback: str | None = None
 
 
 class RestAuth(_Model):
@@ -193,6 +197,13 @@ class RestSpec(_Model):
     retries: int = Field(default=5, ge=0)
     max_requests_per_second: float | None = None
     since_param: str | None = None  # query parameter that receives the incremental watermark
+    # The demo serves each HTTP system on sim_port_base + a fixed offset, and placeholders
+    # cannot add: the offset is added to the port of the connection's *default* URL only (a URL
+    # given by the environment variable is used as it is).
+    default_port_offset: int = Field(default=0, ge=0)
+    # Tree APIs (QĐ 766) answer one node object whose paged sub-units are under this key; the
+    # node and its children each land as a row (see connectors.kinds.rest).
+    children_key: str = "children"
 
 
 class MqttSpec(_Model):
@@ -201,6 +212,8 @@ class MqttSpec(_Model):
     idle_seconds: float = Field(default=2.0, gt=0)  # drain until the topic is quiet this long
     max_messages: int = Field(default=200_000, gt=0)
     message_id_field: str = "message_id"
+    # A live stream may never go quiet: a run also stops after this long, so it ends on time.
+    max_seconds: float = Field(default=300, gt=0)
 
 
 class Source(_Model):

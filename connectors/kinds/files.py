@@ -14,27 +14,60 @@ from collections.abc import Callable
 from pathlib import Path
 
 from connectors.formats import UnreadableFile
+from connectors.formats.excel import read_workbook
+from connectors.formats.tabular import Record, read_csv, read_json, read_jsonl
 from connectors.formats.xml130 import Xml130Error, decode_file
 from connectors.kinds.base import ExtractRun, SourceUnavailable
-from connectors.landing import Record, records_to_arrow
-from connectors.registry import Source, TableSpec
+from connectors.landing import records_to_arrow
+from connectors.registry import FilesSpec, Source, TableSpec
 
 log = logging.getLogger(__name__)
 
-# A reader turns one file into records per declared table name.
-Reader = Callable[[bytes, Path, Source], dict[str, list[Record]]]
+# A reader turns one file into records for the tables it feeds (by table name).
+Reader = Callable[[bytes, list[TableSpec], FilesSpec], dict[str, list[Record]]]
 
 
-def read_xml130(content: bytes, path: Path, source: Source) -> dict[str, list[Record]]:
-    record_paths = {table.name.upper(): table.record_path or "." for table in source.tables}
+def read_xml130(
+    content: bytes, tables: list[TableSpec], spec: FilesSpec
+) -> dict[str, list[Record]]:
+    record_paths = {table.name.upper(): table.record_path or "." for table in tables}
     try:
         decoded = decode_file(content, record_paths)
     except Xml130Error as exc:
         raise UnreadableFile(exc.reason, exc.detail) from exc
-    return {table.name: decoded.tables[table.name.upper()] for table in source.tables}
+    return {table.name: decoded.tables[table.name.upper()] for table in tables}
 
 
-READERS: dict[str, Reader] = {"xml130": read_xml130}
+def _declared(table: TableSpec) -> list[str]:
+    return [*table.columns, *table.pii, *table.required]
+
+
+def read_excel(content: bytes, tables: list[TableSpec], spec: FilesSpec) -> dict[str, list[Record]]:
+    return read_workbook(content, {t.name: (t.sheet, _declared(t)) for t in tables})
+
+
+def _one_table_format(
+    read: Callable[[bytes, TableSpec, FilesSpec], list[Record]],
+) -> Reader:
+    """A format with one record set per file: the file feeds the tables its path matched
+    (one in practice); each gets its own copy of the records, as lineage is added per table."""
+
+    def reader(content: bytes, tables: list[TableSpec], spec: FilesSpec) -> dict[str, list[Record]]:
+        if not tables:
+            return {}
+        records = read(content, tables[0], spec)
+        return {t.name: [dict(r) for r in records] for t in tables}
+
+    return reader
+
+
+READERS: dict[str, Reader] = {
+    "xml130": read_xml130,
+    "excel": read_excel,
+    "csv": _one_table_format(lambda c, t, s: read_csv(c, s.encoding, s.delimiter)),
+    "json": _one_table_format(lambda c, t, s: read_json(c, s.encoding, t.record_path)),
+    "jsonl": _one_table_format(lambda c, t, s: read_jsonl(c, s.encoding)),
+}
 
 
 def _tables_for(source: Source, relative: str) -> list[TableSpec]:
@@ -64,13 +97,14 @@ def extract_files(run: ExtractRun) -> None:
         if run.item_seen(sha) or sha in run.manifest.items:
             continue
         new += 1
-        item = str(path.relative_to(inbox))
+        item = path.relative_to(inbox).as_posix()
+        fed = _tables_for(source, item)
         try:
-            tables = reader(content, path, source)
+            tables = reader(content, fed, source.files)
         except UnreadableFile as exc:
             run.item_quarantined(sha, item, exc.reason, exc.detail, content)
             continue
-        for table in _tables_for(source, item):
+        for table in fed:
             records = tables.get(table.name, [])
             for record in records:
                 record["_source_file"] = item
