@@ -29,7 +29,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from connectors.contract import apply_contract
-from connectors.registry import TableSpec
+from connectors.registry import ColumnType, PiiTreatment, Source, TableSpec
 from iochub.settings import Settings
 
 Record = dict[str, str | None]
@@ -99,6 +99,16 @@ class Manifest:
 
 class LandingError(Exception):
     """A batch broke the landing contract; nothing of it is committed."""
+
+
+DUCK_TO_ARROW = {
+    ColumnType.STRING: pa.string(),
+    ColumnType.INTEGER: pa.int64(),
+    ColumnType.DECIMAL: pa.float64(),
+    ColumnType.BOOLEAN: pa.bool_(),
+    ColumnType.DATE: pa.date32(),
+    ColumnType.TIMESTAMP: pa.timestamp("us"),
+}
 
 
 def _today() -> date:
@@ -176,6 +186,8 @@ class BatchWriter:
             self.settings.quarantine_dir / self.source,
         ):
             for path in root.rglob("*.parquet*") if root.exists() else []:
+                if path.name == PLACEHOLDER:
+                    continue
                 run_id = path.name.lstrip(".").split(".")[0]
                 if run_id not in committed:
                     path.unlink()
@@ -292,6 +304,37 @@ class BatchWriter:
         tmp.write_text(json.dumps(asdict(self.manifest), indent=2, ensure_ascii=False))
         os.replace(tmp, target)
         return self.manifest
+
+
+PLACEHOLDER = "_placeholder.parquet"
+
+
+def write_placeholders(settings: Settings, sources: list[Source]) -> list[Path]:
+    """An empty Parquet file, typed by the contract, for each declared table the lake does not
+    hold yet, so dbt can build over every source from day one (DuckDB refuses a glob that
+    matches nothing). Zero rows: it changes no result; it is not a batch, so no manifest names
+    it, and the sweep of uncommitted runs leaves it alone."""
+    written = []
+    for source in sources:
+        for table in source.tables:
+            folder = settings.raw_dir / source.name / table.name
+            if any(folder.glob("*/*.parquet")):
+                continue
+            columns = [
+                pa.field(name, DUCK_TO_ARROW[spec.type])
+                for name, spec in table.columns.items()
+                if table.pii.get(name) is not PiiTreatment.DROP
+            ]
+            columns += [
+                pa.field(name, pa.string())
+                for name, treatment in table.pii.items()
+                if name not in table.columns and treatment is not PiiTreatment.DROP
+            ]
+            columns.append(pa.field("_run_id", pa.string()))
+            path = folder / "load_date=1970-01-01" / PLACEHOLDER
+            _write_parquet(pa.schema(columns).empty_table(), path)
+            written.append(path)
+    return written
 
 
 def read_manifests(settings: Settings, source: str) -> list[Manifest]:

@@ -28,9 +28,10 @@ _lake_assets = [
 ]
 
 
-def _ensure_warehouse_dir(context: object) -> None:
-    # DuckDB creates the database file but not its folder.
-    _settings.warehouse_dir.mkdir(parents=True, exist_ok=True)
+def _prepare_build(context: object) -> None:
+    from iochub.warehouse import prepare_build
+
+    prepare_build(_settings)
 
 
 with DAG(
@@ -59,7 +60,7 @@ with DAG(
         install_deps=False,
         emit_datasets=False,
         execution_timeout=timedelta(hours=2),
-        on_execute_callback=_ensure_warehouse_dir,
+        on_execute_callback=_prepare_build,
     )
 
     @task(task_id="quality_gate", retries=0)

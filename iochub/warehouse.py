@@ -11,6 +11,8 @@ import os
 import subprocess
 from dataclasses import dataclass
 
+from connectors.landing import write_placeholders
+from connectors.registry import load_registry
 from expectations.gate import GateFailed, GateResult, run_publish_gate
 from iochub.publish import publish
 from iochub.settings import Settings
@@ -38,13 +40,22 @@ def dbt_args(settings: Settings, command: str) -> list[str]:
     ]
 
 
+def prepare_build(settings: Settings) -> None:
+    """What dbt needs before it starts: the warehouse folder (DuckDB creates the file, not its
+    folder) and a typed empty placeholder for every declared table not landed yet."""
+    settings.warehouse_dir.mkdir(parents=True, exist_ok=True)
+    written = write_placeholders(settings, list(load_registry(settings).values()))
+    if written:
+        log.info("%d declared table(s) not landed yet: empty placeholders written", len(written))
+
+
 def run_dbt(settings: Settings, command: str = "build") -> None:
     """Run a dbt command against the build warehouse, in a child process.
 
     A child process, not dbt's in-process runner: dbt-duckdb keeps the database open for the
     life of the process, which would lock the gate and publish steps out of ``build.duckdb``.
     """
-    settings.warehouse_dir.mkdir(parents=True, exist_ok=True)
+    prepare_build(settings)
     completed = subprocess.run(
         [str(settings.dbt_executable), *dbt_args(settings, command)],
         env={**os.environ, **settings.tool_environment()},

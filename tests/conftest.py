@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import tempfile
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -30,4 +31,86 @@ for _key, _value in get_settings().tool_environment().items():
 def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Settings]:
     """Settings of a fresh, empty IOC_HOME for one test."""
     monkeypatch.setenv("IOC_HOME", str(tmp_path / "home"))
+    yield get_settings()
+
+
+# --- One demo province for connector, warehouse and KPI tests --------------------------------
+# Generated once per session at scale 0.01 over June–October 2025 (both sides of the 1 July
+# reorganisation, one education term export), loaded into the real PostgreSQL and MariaDB under
+# its own database prefix and served on its own port base, both derived from the process id, so
+# the simulator's tests, a running ``ioc sim serve`` and another test session at the same time
+# never collide with it. Its databases are dropped at the end. Each test lands into its own
+# throwaway IOC_HOME that points at this province (IOC_SIM_DIR).
+
+_SLOT = os.getpid() % 100
+PROVINCE_ENV = {
+    "IOC_SIM_DB_PREFIX": f"simc{_SLOT:02d}_",
+    "IOC_SIM_PORT_BASE": str(30000 + 150 * _SLOT),  # servers sit at base + up to 100
+}
+
+
+def _drop_databases(settings: Settings) -> None:
+    import psycopg
+    import pymysql  # type: ignore[import-untyped]
+
+    prefix = settings.sim_db_prefix
+    with psycopg.connect(f"{settings.sim_pg_url}/postgres", autocommit=True) as pg:
+        names = pg.execute(
+            "SELECT datname FROM pg_database WHERE datname LIKE %s", [prefix + "%"]
+        ).fetchall()
+        for (name,) in names:
+            pg.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    my = pymysql.connect(host="127.0.0.1", port=3306, user="root")
+    try:
+        with my.cursor() as cursor:
+            cursor.execute("SHOW DATABASES LIKE %s", [prefix + "%"])
+            for (name,) in cursor.fetchall():
+                cursor.execute(f"DROP DATABASE IF EXISTS `{name}`")
+    finally:
+        my.close()
+
+
+@pytest.fixture(scope="session")
+def province(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
+    """Settings whose sim_dir holds the generated province, with `ioc sim serve` running."""
+    from simulator.generate import GenerateParams, generate
+    from simulator.serve import start_all, stop_all
+
+    root = tmp_path_factory.mktemp("province")
+    with pytest.MonkeyPatch.context() as patch:
+        for key, value in PROVINCE_ENV.items():
+            patch.setenv(key, value)
+        patch.setenv("IOC_HOME", str(root / "home"))
+        patch.setenv("IOC_SIM_DIR", str(root / "sim"))
+        settings = get_settings()
+        generate(
+            settings.sim_dir,
+            GenerateParams(
+                scale=0.01,
+                seed=11,
+                start=date(2025, 6, 1),
+                end=date(2025, 10, 31),
+                pg_url=settings.sim_pg_url,
+                mysql_url=settings.sim_mysql_url,
+                db_prefix=settings.sim_db_prefix,
+            ),
+        )
+        start_all(settings)
+        try:
+            yield settings
+        finally:
+            stop_all(settings)
+            _drop_databases(settings)
+
+
+@pytest.fixture
+def lake_home(
+    province: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Settings]:
+    """Settings of a fresh, empty IOC_HOME whose sources are the session's province."""
+    for key, value in PROVINCE_ENV.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.setenv("IOC_SIM_DIR", str(province.sim_dir))
+    monkeypatch.setenv("IOC_HOME", str(tmp_path / "home"))
+    assert os.environ["IOC_SIM_DIR"] == str(province.sim_dir)
     yield get_settings()
