@@ -19,6 +19,7 @@ from pathlib import Path
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from connectors.registry import ColumnSpec, ColumnType, DriftAction, PiiTreatment, TableSpec
 
@@ -168,8 +169,14 @@ def apply_contract(
 ) -> ContractResult:
     """Split ``batch`` into clean typed rows and rejected rows; decide drift by policy."""
     renamed = {old: new for old, new in spec.renames().items() if old in batch.column_names}
-    if renamed:
-        batch = batch.rename_columns([renamed.get(n, n) for n in batch.column_names])
+    for old_name, new_name in renamed.items():
+        # A batch gathered from files of both versions carries both names: one column.
+        values = batch.column(old_name)
+        if new_name in batch.column_names:
+            values = pc.coalesce(batch.column(new_name), values)
+            batch = batch.drop_columns([new_name])
+        index = batch.column_names.index(old_name)
+        batch = batch.set_column(index, new_name, values)
     present = [n for n in batch.column_names if not n.startswith(SYSTEM_PREFIX)]
     added = [n for n in present if spec.columns and n not in spec.columns and n not in spec.pii]
     # Only required columns can go missing: optional ones are absent in older variants of a

@@ -7,6 +7,11 @@ what was written:
 
 - ``YT-01``: residents with an EHR created by the month's last day / residents (registry's
   ``commune_population``), by residence commune;
+- ``OPS-HEALTH-E-MEDICAL-BOOK`` and ``OPS-HEALTH-REMOTE-BOOKING``: residents whose EHR (created
+  by the month's last day) has ``has_e_medical_book`` / ``uses_remote_booking`` set / residents,
+  by residence commune (the flags are a snapshot: the registry keeps no date for them, so a
+  record counts from the month its EHR was created). No catalogue ids: kpis.md lists them only
+  as indicators the province reports;
 - ``YT-03``: facilities accepting cashless payment by the month's last day / facilities, by the
   facility's commune;
 - ``OPS-HEALTH-EPISODES``: distinct readable XML1 episodes by residence commune and admission
@@ -17,6 +22,10 @@ what was written:
   facility's commune (count: denominator 1);
 - ``OPS-HEALTH-BOOKINGS``: distinct booking-app appointments booked in the month, by the booked
   facility's commune (count: denominator 1).
+
+YT-02 (adults using telemedicine platforms) is not computed: the telemedicine platform records
+facility-to-facility consultations without patients, so no system here knows which residents use
+telemedicine.
 
 Each goes to the commune level (2025 codes, every month), the district level (legacy codes,
 months before July 2025) and the province (82, every month).
@@ -144,16 +153,21 @@ class HealthSector:
         for period, last in months(ctx.start, ctx.end):
             have = registry.created > 0
             have &= registry.created <= last.toordinal()
-            numerators = np.bincount(pool.commune[have], minlength=len(old))
-            add_truth(
-                ctx,
-                "YT-01",
-                period,
-                [
-                    (new_of[i], district_of[i], int(numerators[i]), int(pool.sizes[i]))
-                    for i in range(len(old))
-                ],
-            )
+            for kpi, among in (
+                ("YT-01", have),
+                ("OPS-HEALTH-E-MEDICAL-BOOK", have & registry.has_book),
+                ("OPS-HEALTH-REMOTE-BOOKING", have & registry.uses_booking),
+            ):
+                numerators = np.bincount(pool.commune[among], minlength=len(old))
+                add_truth(
+                    ctx,
+                    kpi,
+                    period,
+                    [
+                        (new_of[i], district_of[i], int(numerators[i]), int(pool.sizes[i]))
+                        for i in range(len(old))
+                    ],
+                )
         sessions = write_sessions(ctx, facilities)
         _by_facility(ctx, "OPS-HEALTH-TELEMEDICINE-SESSIONS", facilities, sessions)
         bookings = write_bookings(ctx, facilities, pool, registry)

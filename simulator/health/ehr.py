@@ -30,14 +30,14 @@ from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 
 import numpy as np
 
 from simulator.context import SimContext
 from simulator.health.db import Database
 from simulator.health.facilities import Facility
-from simulator.health.people import PersonPool
+from simulator.health.people import PersonPool, iso_dates
 
 SOURCE = "ehr_registry"
 BATCH = 50_000
@@ -116,6 +116,7 @@ class Registry:
     created: np.ndarray  # date ordinal of the EHR, 0 when none by ctx.end
     opened: np.ndarray  # date ordinal of the EHR whatever the end date, 0 when never
     uses_booking: np.ndarray  # bool: uses the remote booking app (meaningful where created > 0)
+    has_book: np.ndarray  # bool: has an electronic medical book (meaningful where created > 0)
     counts: dict[str, int]
 
 
@@ -204,48 +205,71 @@ def write_registry(ctx: SimContext, pool: PersonPool, facilities: list[Facility]
                 for f in facilities
             ],
         )
+        # Column-wise, a batch at a time: whole-array conversions, one bulk load per table.
+        commune_of = pool.commune
+        old = frame.old_communes
+        provinces = [c.province_code for c in old]
+        districts = [c.district_code for c in old]
+        communes = [c.code for c in old]
+        new_codes = [c.new_code for c in old]
+        station_of = [registered.get(c.code) for c in old]
+        gaps = gap.astype(np.int64)
+        schedule_age = np.array([age for _, _, _, age in SCHEDULE], dtype=np.int64)
+        person_columns = [c for c, _ in PERSON_COLUMNS]
+        shot_columns = [c for c, _ in IMMUNISATION_COLUMNS]
         people = np.flatnonzero(created)
         for start in range(0, len(people), BATCH):
-            persons: list[tuple[object, ...]] = []
-            shots: list[tuple[object, ...]] = []
-            for i in people[start : start + BATCH].tolist():
-                commune = frame.old_communes[int(pool.commune[i])]
-                person_id = f"HSSK{i:09d}"
-                made = int(created[i])
-                name = pool.name(i)
-                if nfd[i]:
-                    name = unicodedata.normalize("NFD", name)
-                    ctx.defects.log(SOURCE, person_id, "nfd_text", "full_name in NFD", ctx.end)
-                persons.append(
-                    (
-                        person_id,
-                        pool.cccd(i),
-                        name,
-                        int(pool.sex[i]),
-                        pool.birth_date(i),
-                        commune.province_code,
-                        commune.district_code,
-                        commune.code,
-                        commune.new_code,
-                        date.fromordinal(made),
-                        date.fromordinal(made + (end - made) // int(gap[i]) * int(gap[i])),
-                        bool(has_book[i]),
-                        bool(uses_booking[i]),
-                    )
-                )
-                row = int(skip_row[i])
-                if row < 0:
-                    continue  # born before the immunisation part of the record
-                born = pool.birth_date(i)
-                for (code, vname, dose, age), skip in zip(SCHEDULE, skips[row], strict=True):
-                    given = born + timedelta(days=age)
-                    if skip < 0.05 or given > ctx.end:
-                        continue
-                    shots.append(
-                        (person_id, code, vname, dose, given, registered.get(commune.code))
-                    )
-            counts["persons"] += db.insert("persons", [c for c, _ in PERSON_COLUMNS], persons)
-            counts["immunisations"] += db.insert(
-                "immunisations", [c for c, _ in IMMUNISATION_COLUMNS], shots
+            idx = people[start : start + BATCH]
+            where = commune_of[idx].tolist()
+            ids = [f"HSSK{i:09d}" for i in idx.tolist()]
+            names = pool.names(idx)
+            for k in np.flatnonzero(nfd[idx]).tolist():
+                names[k] = unicodedata.normalize("NFD", names[k])
+                ctx.defects.log(SOURCE, ids[k], "nfd_text", "full_name in NFD", ctx.end)
+            made = created[idx]
+            counts["persons"] += db.insert_columns(
+                "persons",
+                person_columns,
+                [
+                    ids,
+                    pool.cccds(idx),
+                    names,
+                    pool.sex[idx].tolist(),
+                    iso_dates(pool.birth[idx]),
+                    [provinces[c] for c in where],
+                    [districts[c] for c in where],
+                    [communes[c] for c in where],
+                    [new_codes[c] for c in where],
+                    iso_dates(made),
+                    iso_dates(made + (end - made) // gaps[idx] * gaps[idx]),
+                    has_book[idx].tolist(),
+                    uses_booking[idx].tolist(),
+                ],
             )
-    return Registry(created=created, opened=opened, uses_booking=uses_booking, counts=counts)
+            # Immunisations of the batch's children, person by person in schedule order: a
+            # dose is given unless skipped or still to come after the run's last day.
+            rows = skip_row[idx]
+            kids = np.flatnonzero(rows >= 0)
+            given = pool.birth[idx[kids]].astype(np.int64)[:, None] + schedule_age[None, :]
+            done = (skips[rows[kids]] >= 0.05) & (given <= end)
+            kid, dose = np.nonzero(done)
+            who = kids[kid]
+            counts["immunisations"] += db.insert_columns(
+                "immunisations",
+                shot_columns,
+                [
+                    [ids[k] for k in who.tolist()],
+                    [SCHEDULE[d][0] for d in dose.tolist()],
+                    [SCHEDULE[d][1] for d in dose.tolist()],
+                    [SCHEDULE[d][2] for d in dose.tolist()],
+                    iso_dates(given[kid, dose]),
+                    [station_of[where[k]] for k in who.tolist()],
+                ],
+            )
+    return Registry(
+        created=created,
+        opened=opened,
+        uses_booking=uses_booking,
+        has_book=has_book,
+        counts=counts,
+    )

@@ -33,6 +33,26 @@ CARD_LEVEL = {"GD": 4, "DN": 4, "HS": 4, "HT": 3, "HN": 1, "CN": 2, "TE": 1, "BT
 MUC_HUONG = {1: 100, 2: 100, 3: 95, 4: 80, 5: 100}
 INSURED_SHARE = 0.93  # universal health-insurance coverage in the Mekong delta, order of 2024
 REFERENCE = date(2025, 1, 1)
+# Every full name, indexed by ``name_code`` (sex, family, middle, given): looking one up is cheaper
+# than building it, for a registry of millions.
+_M, _G = len(MIDDLE[1]), len(GIVEN[1])
+assert len(MIDDLE[2]) == _M and len(GIVEN[2]) == _G
+NAME_TABLE = [
+    f"{family} {MIDDLE[sex][m]} {GIVEN[sex][g]}"
+    for sex in (1, 2)
+    for family in FAMILY
+    for m in range(_M)
+    for g in range(_G)
+]
+EPOCH = 719_163  # date(1970, 1, 1).toordinal(), for numpy datetime64 conversions
+
+
+def iso_dates(ordinals: np.ndarray) -> list[str]:
+    """yyyy-mm-dd of each date ordinal, converted as a whole array."""
+    days = (np.asarray(ordinals, dtype=np.int64) - EPOCH).astype("datetime64[D]")
+    return days.astype(str).tolist()
+
+
 # Share of residents per 10-year age band (0-9 … 80-89), Mekong-delta shaped pyramid.
 AGE_BANDS = [0.14, 0.14, 0.15, 0.16, 0.14, 0.12, 0.09, 0.04, 0.02]
 
@@ -52,24 +72,26 @@ class PersonPool:
     given: np.ndarray
     serial: np.ndarray  # last six digits of the citizen id, unique per old province and sex
     card: np.ndarray  # index into CARD_KINDS, -1 = uninsured
+    name_code: np.ndarray  # index into NAME_TABLE
+    citizen: np.ndarray  # the citizen id (SO_CCCD) as a number: "0" + 11 digits
 
     def __len__(self) -> int:
         return len(self.sex)
 
     def name(self, i: int) -> str:
-        sex = int(self.sex[i])
-        middle = MIDDLE[sex][self.middle[i] % len(MIDDLE[sex])]
-        given = GIVEN[sex][self.given[i] % len(GIVEN[sex])]
-        return f"{FAMILY[self.family[i]]} {middle} {given}"
+        return NAME_TABLE[self.name_code[i]]
+
+    def names(self, idx: np.ndarray) -> list[str]:
+        return [NAME_TABLE[c] for c in self.name_code[idx].tolist()]
+
+    def cccds(self, idx: np.ndarray) -> list[str]:
+        return [f"0{v:011d}" for v in self.citizen[idx].tolist()]
 
     def birth_date(self, i: int) -> date:
         return date.fromordinal(int(self.birth[i]))
 
     def cccd(self, i: int) -> str:
-        born = self.birth_date(i)
-        century_sex = (0 if born.year < 2000 else 2) + int(self.sex[i]) - 1
-        province = self.province[int(self.commune[i])]
-        return f"0{province}{century_sex}{born.year % 100:02d}{int(self.serial[i]):06d}"
+        return f"0{int(self.citizen[i]):011d}"
 
     def insurance_card(self, i: int) -> str | None:
         if self.card[i] < 0:
@@ -111,6 +133,13 @@ def build_pool(ctx: SimContext) -> PersonPool:
     card = rng.choice(len(CARD_KINDS), n, p=np.array(CARD_WEIGHTS) / sum(CARD_WEIGHTS))
     card[birth > REFERENCE.toordinal() - 6 * 365] = CARD_KINDS.index("TE")
     card[rng.random(n) >= INSURED_SHARE] = -1
+    # Citizen id: province, century and sex, two-digit birth year, serial.
+    year = (birth - EPOCH).astype("datetime64[D]").astype("datetime64[Y]").astype(np.int64) + 1970
+    century_sex = np.where(year < 2000, 0, 2) + sex.astype(np.int64) - 1
+    province_no = np.array([int(p) for p in province], dtype=np.int64)[commune]
+    citizen = province_no * 10**9 + century_sex * 10**8 + (year % 100) * 10**6 + serial
+    name_code = (((sex.astype(np.int64) - 1) * len(FAMILY) + family) * _M + middle % _M) * _G
+    name_code += given % _G
     return PersonPool(
         commune=commune,
         offsets=offsets,
@@ -123,4 +152,6 @@ def build_pool(ctx: SimContext) -> PersonPool:
         given=given,
         serial=serial,
         card=card.astype(np.int8),
+        name_code=name_code.astype(np.int16),
+        citizen=citizen,
     )

@@ -21,17 +21,15 @@ adds rows after them. One field is a snapshot: an appointment after the run's la
 from __future__ import annotations
 
 import csv
-import random
-from bisect import bisect_left
 from collections import defaultdict
-from datetime import date, timedelta
+from datetime import date
 
 import numpy as np
 
 from simulator.context import SimContext
 from simulator.health.ehr import Registry
 from simulator.health.facilities import DISTRICT_CENTRE, HOSPITAL, Facility
-from simulator.health.people import PersonPool
+from simulator.health.people import PersonPool, iso_dates
 
 TELEMEDICINE = "telemedicine"
 BOOKING = "booking_app"
@@ -102,53 +100,74 @@ def write_bookings(
     frame = ctx.frame
     # App users whatever the end date (a record opened after a day cannot book on it, below):
     # the daily volume comes from their number, which must not grow with the end date.
-    users = np.flatnonzero((registry.opened > 0) & registry.uses_booking).tolist()
-    opened = registry.opened.tolist()
+    users = np.flatnonzero((registry.opened > 0) & registry.uses_booking)
     station = {f.old_commune: f.code for f in facilities if f.kind == "commune_station"}
     centre = {c: f.code for f in facilities if f.kind == DISTRICT_CENTRE for c in f.catchment}
-    hospitals = [f.code for f in facilities if f.kind == HOSPITAL]
+    hospitals = np.array([f.code for f in facilities if f.kind == HOSPITAL])
+    homes = [c.code for c in frame.old_communes]
+    # Per old commune: its station (or "" when it has none) and its district health centre.
+    station_of = np.array([station.get(code, "") for code in homes])
+    centre_of = np.array([centre[code] for code in homes])
+    end = ctx.end.toordinal()
     counts: dict[tuple[str, str], int] = defaultdict(int)
     for month, days in sorted(_month_files(ctx, "booking").items()):
         path = ctx.out / "health" / "booking" / f"appointments_{month}.csv"
         with path.open("w", encoding="utf-8", newline="") as handle:
-            out = csv.writer(handle, lineterminator="\n")
-            out.writerow(BOOKING_COLUMNS)
+            handle.write(",".join(BOOKING_COLUMNS) + "\n")
             for day in days:
+                # The day's bookings drawn as arrays from the day's own stream.
                 rng = ctx.rng("health", BOOKING, day.isoformat())
-                n = int(rng.poisson(len(users) * BOOKINGS_PER_YEAR / 365)) if users else 0
-                # Scalar draws from Python's generator seeded from the day's stream (numpy scalar
-                # draws cost microseconds each).
-                draw = random.Random(int(rng.integers(2**63)))
-                for k in range(1, n + 1):
-                    person = users[int(draw.random() * len(users))]
-                    if opened[person] > day.toordinal():
-                        continue  # the app needs the EHR account first
-                    home = frame.old_communes[int(pool.commune[person])].code
-                    roll = draw.random()
-                    if roll < 0.5 and home in station:
-                        facility = station[home]
-                    elif roll < 0.85:
-                        facility = centre[home]
-                    else:
-                        facility = hospitals[int(draw.random() * len(hospitals))]
-                    appointment = day + timedelta(days=draw.randint(1, 14))
-                    outcome = draw.random()
-                    status = "booked"
-                    if appointment <= ctx.end:
-                        status = OUTCOMES[bisect_left(OUTCOME_CDF, outcome)]
-                    minute = 6 * 60 + int(draw.random() * 16 * 60)
-                    row = [
-                        f"DL{day:%Y%m%d}{k:06d}",
-                        f"{day.isoformat()} {minute // 60:02d}:{minute % 60:02d}",
-                        f"HSSK{person:09d}",
-                        facility,
-                        appointment.isoformat(),
-                        CHANNELS[int(draw.random() * len(CHANNELS))],
-                        status,
-                    ]
-                    out.writerow(row)
-                    if draw.random() < ctx.defect_rate:
-                        out.writerow(row)  # the export repeated the row
-                        ctx.defects.log(BOOKING, row[0], "duplicate_record", "row repeated", day)
-                    counts[(f"{day:%Y-%m}", facility)] += 1
+                n = int(rng.poisson(len(users) * BOOKINGS_PER_YEAR / 365)) if len(users) else 0
+                if n == 0:
+                    continue
+                person = users[(rng.random(n) * len(users)).astype(np.int64)]
+                roll, pick, outcome, dup = rng.random((4, n))
+                ahead = rng.integers(1, 15, n)
+                minute = 6 * 60 + (rng.random(n) * 16 * 60).astype(np.int64)
+                channel = (rng.random(n) * len(CHANNELS)).astype(np.int64)
+                home = pool.commune[person]
+                own = (roll < 0.5) & (station_of[home] != "")
+                facility = np.where(
+                    own,
+                    station_of[home],
+                    np.where(
+                        roll < 0.85,
+                        centre_of[home],
+                        hospitals[(pick * len(hospitals)).astype(np.int64)],
+                    ),
+                )
+                appointment = day.toordinal() + ahead
+                status = np.where(
+                    appointment <= end,
+                    np.array(OUTCOMES)[np.searchsorted(OUTCOME_CDF, outcome)],
+                    "booked",
+                )
+                # The app needs the EHR account first: bookings of later accounts are dropped
+                # (their numbers stay unused).
+                kept = np.flatnonzero(registry.opened[person] <= day.toordinal())
+                stamp, iso = f"{day:%Y%m%d}", day.isoformat()
+                dates = iso_dates(appointment[kept])
+                lines = []
+                for k, who, place, when, state, m, c, again in zip(
+                    (kept + 1).tolist(),
+                    person[kept].tolist(),
+                    facility[kept].tolist(),
+                    dates,
+                    status[kept].tolist(),
+                    minute[kept].tolist(),
+                    channel[kept].tolist(),
+                    (dup[kept] < ctx.defect_rate).tolist(),
+                    strict=True,
+                ):
+                    booking = f"DL{stamp}{k:06d}"
+                    line = (
+                        f"{booking},{iso} {m // 60:02d}:{m % 60:02d},HSSK{who:09d},{place},"
+                        f"{when},{CHANNELS[c]},{state}\n"
+                    )
+                    lines.append(line)
+                    if again:
+                        lines.append(line)  # the export repeated the row
+                        ctx.defects.log(BOOKING, booking, "duplicate_record", "row repeated", day)
+                    counts[(f"{day:%Y-%m}", place)] += 1
+                handle.write("".join(lines))
     return dict(counts)

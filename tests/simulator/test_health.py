@@ -187,6 +187,98 @@ def test_schema_drift_columns_follow_the_upgrade_day(generated: dict) -> None:
         assert has_3176 == (f["ngaylap"] >= upgraded[f["facility"]])
 
 
+def test_referral_certificates_xml13_and_the_3176_rename(generated: dict) -> None:
+    """Every referred episode (MA_LOAI_RV 2 or 5) carries XML13 with the layout of its file."""
+    defects = generated["defects"]
+    added = defects.query("kind == 'schema_drift_added_column'")
+    renamed = defects.query("kind == 'schema_drift_rename'")
+    # Logged with the added columns: once per facility, on the day of its first 3176 file.
+    assert len(renamed) == renamed.record_key.nunique() > 0
+    assert dict(zip(renamed.record_key, renamed.day, strict=True)) == dict(
+        zip(added.record_key, added.day, strict=True)
+    )
+    for r in renamed.itertuples():
+        assert "MA_NOI_DI → MA_CSKCB_DI" in r.detail and "MA_NOI_DEN → MA_CSKCB_DEN" in r.detail
+        assert f"GIAMDINHHS_{r.record_key}_{r.day:%Y%m%d}_01.xml" in r.detail
+    layouts: Counter[bool] = Counter()
+    for f in generated["files"]:
+        for e in f["episodes"]:
+            x1 = e["XML1"]
+            referred = _text(x1, "MA_LOAI_RV") in {"2", "5"}
+            assert ("XML13" in e) == referred
+            assert (_text(x1, "MA_NOI_DEN") != "") == referred
+            if not referred:
+                continue
+            x13 = e["XML13"]
+            assert x13.documentElement.tagName == "CHI_TIEU_DU_LIEU_GIAY_CHUYEN_TUYEN"
+            assert _text(x13, "MA_LK") == _text(x1, "MA_LK")
+            is_3176 = bool(x1.getElementsByTagName("NHOM_MAU"))
+            source, target = (
+                ("MA_CSKCB_DI", "MA_CSKCB_DEN") if is_3176 else ("MA_NOI_DI", "MA_NOI_DEN")
+            )
+            other = "MA_NOI_DI" if is_3176 else "MA_CSKCB_DI"
+            assert not x13.getElementsByTagName(other)
+            assert _text(x13, source) == f["facility"] == _text(x13, "MA_CSKCB")
+            assert _text(x13, target) == _text(x1, "MA_NOI_DEN") != f["facility"]
+            assert _text(x13, "MA_LOAI_RV") == _text(x1, "MA_LOAI_RV")
+            assert _text(x13, "MA_BENH_CHINH") == _text(x1, "MA_BENH_CHINH")
+            assert _text(x13, "HO_TEN") == _text(x1, "HO_TEN")
+            layouts[is_3176] += 1
+    assert layouts[True] > 0 and layouts[False] > 0
+
+
+def test_project_decoder_reads_the_inbox(generated: dict) -> None:
+    """The project's own XML 130 decoder lands every readable file, XML13 in both layouts."""
+    from connectors.formats.xml130 import Xml130Error, decode_file
+
+    paths = {"XML1": ".", "XML2": "DSACH_CHI_TIET_THUOC/CHI_TIET_THUOC", "XML13": "."}
+    referred = certificates = 0
+    renamed = set()
+    for f in generated["files"]:
+        decoded = decode_file(f["path"].read_bytes(), paths)
+        assert decoded.facility_code == f["facility"] and decoded.episodes == f["declared"]
+        referred += sum(r["MA_LOAI_RV"] in {"2", "5"} for r in decoded.tables["XML1"])
+        certificates += len(decoded.tables["XML13"])
+        for r in decoded.tables["XML13"]:
+            renamed.add("MA_CSKCB_DI" in r)
+            assert (r.get("MA_CSKCB_DI") or r.get("MA_NOI_DI")) == f["facility"]
+    assert certificates == referred > 0 and renamed == {True, False}
+    inbox = generated["ctx"].out / "health" / "xml130" / "inbox"
+    for path in sorted(inbox.rglob("*.xml")):
+        if path.name in generated["bad"]:
+            with pytest.raises(Xml130Error):
+                decode_file(path.read_bytes(), paths)
+
+
+def test_his_outage_window_and_backlog(generated: dict) -> None:
+    """A facility whose HIS is down exports nothing in the window, then the backlog, late."""
+    defects = generated["defects"]
+    late = set(defects.query("kind == 'late_arriving'").record_key)
+    windows = defects.query("kind == 'source_unavailable'")
+    assert len(windows) == 2  # one per month of the run
+    by_day = {(f["facility"], f["ngaylap"]): f for f in generated["files"]}
+    written = {(p.parent.parent.name, p.parent.name) for p in generated["ctx"].out.rglob("*.xml")}
+    held = 0
+    for w in windows.itertuples():
+        found = re.search(r"(\d{4}-\d\d-\d\d)\.\.(\d{4}-\d\d-\d\d)", w.detail)
+        assert found is not None
+        first, until = (date.fromisoformat(found.group(i)) for i in (1, 2))
+        assert w.day == first and 2 <= (until - first).days + 1 <= 4
+        inside = {
+            f"{date.fromordinal(d):%Y%m%d}" for d in range(first.toordinal(), until.toordinal() + 1)
+        }
+        assert not any((w.record_key, d) in written for d in inside)
+        after = f"{date.fromordinal(until.toordinal() + 1):%Y%m%d}"
+        assert after in w.detail
+        backlog = by_day.get((w.record_key, after))
+        for e in backlog["episodes"] if backlog else []:
+            paid = _text(e["XML1"], "NGAY_TTOAN")[:8]
+            if paid in inside:  # discharged while the HIS was down
+                assert _text(e["XML1"], "MA_LK") in late
+                held += 1
+    assert held > 0
+
+
 def test_episode_ground_truth_equals_readable_records(generated: dict) -> None:
     frame: AdminFrame = generated["ctx"].frame
     old_codes = {c.code for c in frame.old_communes}
@@ -265,6 +357,33 @@ def test_registry_yt01_calibration_and_truth(generated: dict) -> None:
     cl_residents = population[population.old_district == "866"].residents.sum()
     assert abs(cl.has_e_medical_book.sum() / cl_residents - 0.66) < 0.06
     assert cl.uses_remote_booking.sum() / cl_residents > 0.36
+    for kpi, flag in (
+        ("OPS-HEALTH-E-MEDICAL-BOOK", "has_e_medical_book"),
+        ("OPS-HEALTH-REMOTE-BOOKING", "uses_remote_booking"),
+    ):
+        rows = generated["truth"].query(f"kpi_id == '{kpi}'")
+        residents = population.groupby("new_commune").residents.sum()
+        for period, last in (("2025-06", "2025-06-30"), ("2025-07", "2025-07-31")):
+            holders = persons[(persons.created_on <= last) & (persons[flag] == 1)]
+            communes = rows.query(f"period == '{period}' and admin_level == 'commune'")
+            assert len(communes) == 102
+            have = holders.groupby("residence_new_commune").size()
+            for r in communes.itertuples():
+                assert r.numerator == have.get(r.admin_code, 0)
+                assert r.denominator == residents[r.admin_code]
+            districts = rows.query(f"period == '{period}' and admin_level == 'district'")
+            if period < "2025-07":
+                by_district = holders.groupby("residence_old_district").size()
+                assert len(districts) == population.old_district.nunique()
+                for r in districts.itertuples():
+                    assert r.numerator == by_district.get(r.admin_code, 0)
+            else:
+                assert districts.empty
+            province = rows.query(f"period == '{period}' and admin_level == 'province'")
+            assert province.numerator.tolist() == [len(holders)]
+            assert province.denominator.tolist() == [population.residents.sum()]
+        july = rows.query("period == '2025-07' and admin_level == 'province'").value.iloc[0]
+        assert 0.2 < july < 0.7
     shots = pd.read_sql("SELECT * FROM immunisations", db)
     assert len(shots) == generated["written"]["ehr_immunisations"] > 0
     assert set(shots.person_id) <= set(persons.person_id)

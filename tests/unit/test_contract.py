@@ -114,3 +114,28 @@ def test_drift_policies() -> None:
 
     with pytest.raises(SchemaDriftError, match="id"):
         apply_contract(_spec(), batch.drop_columns(["id"]), KEY)
+
+
+def test_declared_rename_maps_both_versions_into_one_column() -> None:
+    spec = TableSpec.model_validate(
+        {
+            "name": "xml13",
+            "title": "t",
+            "primary_key": ["MA_LK"],
+            "record_path": ".",
+            "columns": {"MA_LK": {}, "MA_CSKCB_DI": {"renamed_from": ["MA_NOI_DI"]}},
+        }
+    )
+    # Files of the 4750 (MA_NOI_DI) and 3176 (MA_CSKCB_DI) layouts gathered in one batch.
+    batch = pa.table(
+        {
+            "MA_LK": ["a", "b"],
+            "MA_NOI_DI": ["87001", None],
+            "MA_CSKCB_DI": [None, "82002"],
+        }
+    )
+    result = apply_contract(spec, batch, KEY)
+    assert result.clean.column_names == ["MA_LK", "MA_CSKCB_DI"]
+    assert result.clean.column("MA_CSKCB_DI").to_pylist() == ["87001", "82002"]
+    assert result.renamed == {"MA_NOI_DI": "MA_CSKCB_DI"}
+    assert not result.added_columns
