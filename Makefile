@@ -15,7 +15,7 @@ VENV := .venv
 SUPERSET_VENV := .venv-superset
 IOC := $(VENV)/bin/ioc
 
-.PHONY: help setup demo stop test test-fast lint format bench doctor clean
+.PHONY: help setup demo stop test test-fast lint format bench docs doctor clean
 
 help: ## Show the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -64,6 +64,11 @@ test: setup lint ## Lint, then every test (unit, integration with Airflow, e2e i
 
 test-fast: setup ## Unit tests only
 	$(VENV)/bin/pytest tests/unit
+
+docs: setup ## Regenerate docs/kpis.md and the dbt docs site (dbt_project/target)
+	$(IOC) docs kpis
+	$(IOC) dbt sources
+	$(IOC) docs dbt
 
 bench: setup ## Benchmarks (ratios side by side in one run)
 	$(VENV)/bin/python -m bench

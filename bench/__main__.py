@@ -6,17 +6,27 @@ alternatives run back to back in the same process; compare the ratios, not the a
 
 from __future__ import annotations
 
+import sys
 import time
 from collections.abc import Callable
 
 from rich.console import Console
 from rich.table import Table
 
+from bench import sim_scale1, sql_extract
 from bench.landing import landing_cases
 from bench.sim_generate import sim_cases
 from bench.xml130_decode import decode_cases
 
 Case = tuple[str, str, Callable[[], int], int]  # group, case, function, repeats
+# ``python -m bench [group ...]`` runs only those groups (all by default). ``sql`` runs each
+# case in a subprocess of its own (peak memory per case) and prints its own table; ``scale1``
+# generates the whole demo province at full size (about 10 minutes and 45 GB of disk).
+GROUPS: dict[str, Callable[[], list[Case]]] = {
+    "decode": decode_cases,
+    "landing": landing_cases,
+    "sim": sim_cases,
+}
 
 
 def best_of(fn: Callable[[], int], repeats: int = 5) -> tuple[float, int]:
@@ -30,11 +40,27 @@ def best_of(fn: Callable[[], int], repeats: int = 5) -> tuple[float, int]:
 
 
 def main() -> None:
+    separate = ["sql", "scale1"]
+    chosen = sys.argv[1:] or [*GROUPS, *separate]
+    unknown = set(chosen) - {*GROUPS, *separate}
+    if unknown:
+        raise SystemExit(
+            f"unknown benchmark group(s) {sorted(unknown)}; known: {[*GROUPS, *separate]}"
+        )
+    if [g for g in chosen if g in GROUPS]:
+        in_process([g for g in chosen if g in GROUPS])
+    if "sql" in chosen:
+        sql_extract.main([])
+    if "scale1" in chosen:
+        sim_scale1.main([])
+
+
+def in_process(chosen: list[str]) -> None:
     table = Table(title="iochub benchmarks (best of the repeats shown)")
     for column in ("benchmark", "case", "repeats", "seconds", "units/s", "ratio to first"):
         table.add_column(column)
     groups: dict[str, list[Case]] = {}
-    for case in [*decode_cases(), *landing_cases(), *sim_cases()]:
+    for case in [case for name in chosen for case in GROUPS[name]()]:
         groups.setdefault(case[0], []).append(case)
     for group, cases in groups.items():
         baseline = None

@@ -12,6 +12,7 @@ connectorx (see ``bench/``); its ``sha256`` gives the same HMAC as ``pseudonymis
 from __future__ import annotations
 
 import csv
+import hashlib
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cache
@@ -159,7 +160,10 @@ def _column_checks(
         checks.append((f"CAST({col} AS DATE) > $today", "future_date"))
     if spec.admin_code:
         checks.append(
-            (f"NOT list_contains($admin_codes, CAST({col} AS VARCHAR))", "unknown_admin_code")
+            (
+                f"CAST({col} AS VARCHAR) NOT IN (SELECT code FROM __admin_codes)",
+                "unknown_admin_code",
+            )
         )
     return checks
 
@@ -196,21 +200,26 @@ def apply_contract(
                 raise SchemaDriftError(f"{spec.name}: {reason}")
             result.drift_rejected = reason
 
-    # Stage 1: typed columns, and for declared ones whether the source sent a value at all.
+    # Stage 1: typed columns, and for checked ones whether the source sent a value at all.
     types = {f.name: f.type for f in batch.schema}
     typed: list[str] = []
     conditions: list[tuple[str, str, str]] = []  # (failure condition, reason, column)
     for index, name in enumerate(batch.column_names):
         column_spec = spec.columns.get(name)
         flag = f"__present_{index}"
-        typed.append(f"CAST({_q(name)} AS VARCHAR) AS __raw_{index}")
-        typed.append(f"NULLIF(TRIM(__raw_{index}), '') IS NOT NULL AS {flag}")
+        sent = (
+            f"NULLIF(TRIM({_q(name)}), '') IS NOT NULL"
+            if _is_text(types[name])
+            else f"{_q(name)} IS NOT NULL"
+        )
         if column_spec is None:
             value = f"nfc_normalize({_q(name)})" if _is_text(types[name]) else _q(name)
             typed.append(f"{value} AS {_q(name)}")
             if name in spec.required:
+                typed.append(f"{sent} AS {flag}")
                 conditions.append((f"NOT {flag}", "missing_required", name))
             continue
+        typed.append(f"{sent} AS {flag}")
         typed.append(f"{_cast_expr(name, column_spec, types[name])} AS {_q(name)}")
         conditions += [
             (cond, reason, name) for cond, reason in _column_checks(name, column_spec, spec, flag)
@@ -238,9 +247,15 @@ def apply_contract(
         if treatment is None:
             treated.append(_q(name))
             continue
+        if treatment is PiiTreatment.HMAC:
+            treated.append(_q(name))  # pseudonymised below, in Python, once per distinct value
+            continue
         is_text = name not in spec.columns or spec.columns[name].type is ColumnType.STRING
         treated.append(f"{_pii_expr(_q(name), treatment, is_text)} AS {_q(name)}")
     # Quarantine keeps what the source sent (as text), with personal data treated the same way.
+    # Built for the rejected rows only: most batches have none, and text copies of every
+    # column of a large clean batch would cost more than the checks themselves.
+    raws = [f"CAST({_q(n)} AS VARCHAR) AS __raw_{i}" for i, n in enumerate(batch.column_names)]
     raw_fields = []
     for index, name in enumerate(batch.column_names):
         treatment = spec.pii.get(name)
@@ -250,7 +265,6 @@ def apply_contract(
         value = raw if treatment is None else _pii_expr(raw, treatment, True)
         raw_fields.append(f"{_q(name)} := {value}")
     raw_json = f"to_json(struct_pack({', '.join(raw_fields)}))"
-    raws = ", ".join(f"__raw_{i}" for i in range(batch.num_columns))
     position = {name: index for index, name in enumerate(batch.column_names)}
     key_parts = [
         f"COALESCE(__raw_{position[k]}, '')" if spec.pii.get(k) is None else "'*'"
@@ -262,28 +276,37 @@ def apply_contract(
         item_sql = f"concat_ws(' ', __raw_{position['_source_file']}, {item_sql})"
     params: dict[str, object] = {
         **_pads(key),
-        "admin_codes": sorted(admin_codes()),
         "today": today or date.today(),
     }
     con = duckdb.connect()
     try:
-        con.register("batch", batch)
-        sql = (
-            f"WITH typed AS (SELECT {', '.join(typed)} FROM batch), "
-            f"checked AS (SELECT *, {reason_sql} AS __reason, {detail_sql} AS __detail "
-            f"FROM typed), treated AS (SELECT {', '.join(treated)}, __reason, __detail, {raws} "
-            "FROM checked) "
+        con.register("batch", batch.append_column("__row", pa.array(range(batch.num_rows))))
+        if "__admin_codes" in reason_sql:
+            con.register("__admin_codes", _admin_codes_table())
+        # Checked once into a temporary table; clean and rejected rows are split from it.
+        check_sql = (
+            f"CREATE TEMP TABLE checked AS SELECT * EXCLUDE ({_flags(typed)}), "
+            f"{reason_sql} AS __reason FROM (SELECT __row, {', '.join(typed)} FROM batch)"
+            if _flags(typed)
+            else f"CREATE TEMP TABLE checked AS SELECT __row, {', '.join(typed)}, "
+            f"{reason_sql} AS __reason FROM batch"
         )
+        con.execute(check_sql, _used(check_sql, params))
         keep = "false" if result.drift_rejected else "__reason IS NULL"
-        result.clean = con.execute(
-            f"{sql} SELECT * EXCLUDE (__reason, __detail, {raws}) FROM treated WHERE {keep}",
-            _used(sql, params),
-        ).to_arrow_table()
-        bad_sql = (
-            f"{sql} SELECT {item_sql}, __reason, __detail, {raw_json} "
-            f"FROM treated WHERE NOT ({keep})"
-        )
-        rejected = con.execute(bad_sql, _used(bad_sql, params)).fetchall()
+        clean_sql = f"SELECT {', '.join(treated)} FROM checked WHERE {keep} ORDER BY __row"
+        clean = con.execute(clean_sql, _used(clean_sql, params)).to_arrow_table()
+        result.clean = _hmac_columns(clean, spec, key)
+        bad_rows = f"SELECT __row FROM checked WHERE NOT ({keep})"
+        if con.execute(f"SELECT count(*) FROM ({bad_rows})").fetchone() != (0,):
+            bad_sql = (
+                f"WITH typed AS (SELECT __row, {', '.join(typed)}, {', '.join(raws)} "
+                f"FROM batch WHERE __row IN ({bad_rows})) "
+                f"SELECT {item_sql}, {reason_sql}, {detail_sql}, {raw_json} "
+                "FROM typed ORDER BY __row"
+            )
+            rejected = con.execute(bad_sql, _used(bad_sql, params)).fetchall()
+        else:
+            rejected = []
     finally:
         con.close()
     for item, reason, detail, raw in rejected:
@@ -291,6 +314,42 @@ def apply_contract(
             reason, detail = "schema_drift", result.drift_rejected
         result.rejected.append(RejectedRow(item, reason, detail or "", str(raw).encode()))
     return result
+
+
+@cache
+def _admin_codes_table() -> pa.Table:
+    return pa.table({"code": sorted(admin_codes())})
+
+
+def _hmac_columns(table: pa.Table, spec: TableSpec, key: bytes) -> pa.Table:
+    """Replace each HMAC column by its pseudonyms, computing one HMAC per distinct value.
+
+    Python's hashlib from precomputed pad states is faster per value than SQL (the key's pad
+    blocks are hashed once, not per row), and codes and names repeat a lot within a batch.
+    Equal to ``connectors.pseudonymise.pseudonym`` and to ``_pii_expr`` (used for quarantine).
+    """
+    pads = _pads(key)
+    inner, outer = hashlib.sha256(pads["ipad"]), hashlib.sha256(pads["opad"])
+    for name, treatment in spec.pii.items():
+        if treatment is not PiiTreatment.HMAC or name not in table.column_names:
+            continue
+        text = pc.utf8_trim_whitespace(pc.cast(table.column(name), pa.string()))
+        encoded = pc.dictionary_encode(pc.if_else(pc.equal(text, ""), None, text)).combine_chunks()
+        digests = []
+        for value in encoded.dictionary.to_pylist():
+            digest = inner.copy()
+            digest.update(value.encode("utf-8"))
+            final = outer.copy()
+            final.update(digest.digest())
+            digests.append(final.hexdigest())
+        hashed = pc.take(pa.array(digests, pa.string()), encoded.indices)
+        table = table.set_column(table.column_names.index(name), name, hashed)
+    return table
+
+
+def _flags(typed: list[str]) -> str:
+    """The presence-flag columns of the typed select, to leave out of the stored result."""
+    return ", ".join(expr.rsplit(" AS ", 1)[1] for expr in typed if " AS __present_" in expr)
 
 
 def _used(sql: str, params: dict[str, object]) -> dict[str, object]:

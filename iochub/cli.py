@@ -28,12 +28,20 @@ sources_app = typer.Typer(
 )
 sim_app = typer.Typer(help="The demo province.", no_args_is_help=True)
 geo_app = typer.Typer(help="Admin units and map layers.", no_args_is_help=True)
+privacy_app = typer.Typer(
+    help="Checks that no clear personal data was written.", no_args_is_help=True
+)
+dbt_app = typer.Typer(help="The dbt project's generated parts.", no_args_is_help=True)
+docs_app = typer.Typer(help="Documentation generated from the project.", no_args_is_help=True)
 demo_app = typer.Typer(
     help="The laptop demo: pipeline through Airflow, UIs in the background.", no_args_is_help=True
 )
 app.add_typer(sources_app, name="sources")
 app.add_typer(sim_app, name="sim")
 app.add_typer(geo_app, name="geo")
+app.add_typer(privacy_app, name="privacy")
+app.add_typer(dbt_app, name="dbt")
+app.add_typer(docs_app, name="docs")
 app.add_typer(demo_app, name="demo")
 app.add_typer(superset.app, name="superset")
 
@@ -107,6 +115,89 @@ def sources_validate() -> None:
     except RegistryError as exc:
         _fail(str(exc))
     console.print(f"[green]{len(sources)} source(s) valid[/green]")
+
+
+@sources_app.command("check")
+def sources_check(
+    name: str = typer.Argument(..., help="Source name (see `ioc sources list`)."),
+) -> None:
+    """Connect to a source and compare what it holds with its contract (reads nothing in)."""
+    from connectors.check import check_source
+    from connectors.registry import RegistryError, load_registry
+
+    settings = get_settings()
+    try:
+        sources = load_registry(settings)
+    except RegistryError as exc:
+        _fail(str(exc))
+    if name not in sources:
+        _fail(f"no source named {name!r}; declared: {', '.join(sorted(sources))}")
+    source = sources[name]
+    lines = check_source(source, settings)
+    table = Table(title=f"{name} ({source.kind})")
+    for column in ("checked", "status", "detail"):
+        table.add_column(column)
+    for line in lines:
+        table.add_row(line.target, "[green]ok[/]" if line.ok else "[red]FAIL[/]", line.detail)
+    Console(width=max(Console().width, 160)).print(table)
+    failed = [line for line in lines if not line.ok]
+    if failed:
+        _fail(f"{name}: {len(failed)} check(s) failed")
+
+
+@sources_app.command("new")
+def sources_new(
+    name: str = typer.Argument(..., help="Source name, lower_snake_case (e.g. agri_dt10)."),
+    kind: str = typer.Option(..., "--kind", help="files | sql | rest | mqtt"),
+    sector: str = typer.Option(
+        ...,
+        "--sector",
+        help="health | public_services | education | agriculture | iot | statistics",
+    ),
+    file_format: str = typer.Option(
+        "csv", "--format", help="files only: csv, json, jsonl, excel, xml130"
+    ),
+) -> None:
+    """Scaffold a source: registry YAML, dbt staging model and extract test (never overwrites)."""
+    from connectors.scaffold import ScaffoldError, scaffold
+
+    try:
+        made = scaffold(
+            name, kind, sector, sources_dir=get_settings().sources_dir, file_format=file_format
+        )
+    except ScaffoldError as exc:
+        _fail(str(exc))
+    for path in (made.registry, made.staging, made.test):
+        console.print(f"created {path}")
+    console.print(
+        "next: edit the YAML, then `ioc sources validate`, `ioc sources check "
+        f"{name}`, `ioc extract {name}` (docs/adding-a-source.md)"
+    )
+
+
+@privacy_app.command("scan")
+def privacy_scan() -> None:
+    """Search the lake and the warehouse for clear CCCD, BHYT card and phone numbers, names."""
+    from connectors.privacy import scan
+
+    settings = get_settings()
+    hits, skipped = scan(settings)
+    for reason in skipped:
+        console.print(f"[yellow]not scanned:[/yellow] {reason}")
+    if not hits:
+        console.print(
+            f"[green]no clear personal data[/green] in {settings.lake_dir} and the warehouse"
+        )
+        if skipped:
+            raise typer.Exit(2)
+        return
+    table = Table(title="clear personal data")
+    for column in ("where", "column", "kind", "values", "sample"):
+        table.add_column(column)
+    for hit in hits:
+        table.add_row(hit.location, hit.column, hit.kind, str(hit.count), hit.sample)
+    Console(width=200).print(table)
+    _fail(f"{len(hits)} column(s) hold clear personal data")
 
 
 @sim_app.command("seed")
@@ -202,6 +293,46 @@ def geo_admin_seeds(
 
     for name, rows in build_admin_seeds(out).items():
         console.print(f"{out / name}: {rows} rows")
+
+
+@dbt_app.command("sources")
+def dbt_sources(
+    check: bool = typer.Option(
+        False, "--check", help="Only report files out of date with the registry (exit 1 if any)."
+    ),
+) -> None:
+    """Write dbt source definitions (models/staging/<sector>/_<source>__sources.yml) from the
+    registry."""
+    from iochub.dbt_sources import generate_dbt_sources
+
+    stale = generate_dbt_sources(get_settings(), check=check)
+    for path in stale:
+        console.print(f"{'out of date' if check else 'wrote'}: {path}")
+    if check and stale:
+        _fail("dbt sources are out of date: run `ioc dbt sources`")
+    if not stale:
+        console.print("dbt sources are up to date with the registry")
+
+
+@docs_app.command("kpis")
+def docs_kpis() -> None:
+    """Regenerate docs/kpis.md from the KPI catalogue and targets seeds."""
+    from iochub.kpi_docs import write_kpi_docs
+
+    console.print(f"wrote {write_kpi_docs(get_settings())}")
+
+
+@docs_app.command("dbt")
+def docs_dbt() -> None:
+    """Generate the dbt docs site (models, columns, lineage) into dbt_project/target; open
+    target/index.html, or serve it with `dbt docs serve`."""
+    from iochub.warehouse import DbtFailed, run_dbt
+
+    try:
+        run_dbt(get_settings(), "docs", "generate")
+    except DbtFailed as exc:
+        _fail(str(exc))
+    console.print(f"dbt docs written to {get_settings().dbt_project_dir / 'target'}")
 
 
 @app.command()

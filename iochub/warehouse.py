@@ -30,9 +30,9 @@ class BuildOutcome:
     published: dict[str, int]
 
 
-def dbt_args(settings: Settings, command: str) -> list[str]:
+def dbt_args(settings: Settings, *command: str) -> list[str]:
     return [
-        command,
+        *command,
         "--project-dir",
         str(settings.dbt_project_dir),
         "--profiles-dir",
@@ -49,7 +49,7 @@ def prepare_build(settings: Settings) -> None:
         log.info("%d declared table(s) not landed yet: empty placeholders written", len(written))
 
 
-def run_dbt(settings: Settings, command: str = "build") -> None:
+def run_dbt(settings: Settings, *command: str) -> None:
     """Run a dbt command against the build warehouse, in a child process.
 
     A child process, not dbt's in-process runner: dbt-duckdb keeps the database open for the
@@ -57,13 +57,14 @@ def run_dbt(settings: Settings, command: str = "build") -> None:
     """
     prepare_build(settings)
     completed = subprocess.run(
-        [str(settings.dbt_executable), *dbt_args(settings, command)],
+        [str(settings.dbt_executable), *dbt_args(settings, *(command or ("build",)))],
         env={**os.environ, **settings.tool_environment()},
         check=False,
     )
     if completed.returncode != 0:
         raise DbtFailed(
-            f"dbt {command} failed (exit {completed.returncode}; model and test errors above); "
+            f"dbt {' '.join(command)} failed (exit {completed.returncode}; model and test "
+            "errors above); "
             f"the serving warehouse was not changed. Logs: {settings.dbt_project_dir}/logs"
         )
 

@@ -96,11 +96,12 @@ def province(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
             ),
         )
         start_all(settings)
-        try:
-            yield settings
-        finally:
-            stop_all(settings)
-            _drop_databases(settings)
+    # The environment is restored here: only tests that ask for ``lake_home`` see the province.
+    try:
+        yield settings
+    finally:
+        stop_all(settings)
+        _drop_databases(settings)
 
 
 @pytest.fixture

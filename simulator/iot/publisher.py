@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from collections.abc import Iterator
@@ -48,7 +49,11 @@ def lines(files: list[Path]) -> Iterator[str]:
 
 
 def connect(host: str, port: int) -> mqtt.Client:
-    client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="iochub-sim-iot-publisher")
+    # One id per process: two provinces served at once (a demo and a test session) must not
+    # take each other's connection over, as MQTT does for a repeated client id.
+    client = mqtt.Client(
+        mqtt.CallbackAPIVersion.VERSION2, client_id=f"iochub-sim-iot-publisher-{os.getpid()}"
+    )
     try:
         client.connect(host, port, keepalive=60)
     except OSError as exc:
