@@ -479,7 +479,7 @@ def _extract_table(run: ExtractRun, client: RestClient, spec: RestSpec, table: T
                     row[PERIOD_COLUMN] = period
                 _land(run, table, page.rows)
                 rows += len(page.rows)
-            log.info("%s.%s: %s: %d rows", source.name, table.name, period, rows)
+            log.debug("%s.%s: %s: %d rows", source.name, table.name, period, rows)
             run.advance_watermark(table, period)
         return
     fixed = base_body

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
+import duckdb
 import pymysql  # type: ignore[import-untyped,unused-ignore]
 import pytest
 
@@ -39,6 +40,46 @@ def test_every_source_lands_with_the_invariant_and_no_clear_personal_data(
     hits, skipped = scan(lake_home)
     assert skipped == []
     assert hits == [], [str(hit) for hit in hits[:10]]
+    _defects_are_quarantined(lake_home)
+
+
+# (simulator source, defect kind) → (registry source prefix, quarantine reason). XML 130 is
+# matched record by record in test_defects.py; here every other rejectable defect is counted.
+REJECTED = {
+    ("one_stop", "future_date"): ("one_stop", "future_date"),
+    ("one_stop", "impossible_date"): ("one_stop", "impossible_date"),
+    ("one_stop", "negative_amount"): ("one_stop", "out_of_range"),
+    ("agriculture", "negative_amount"): ("agri_", "out_of_range"),
+    ("iot", "out_of_range_reading"): ("iot_csv_backfill", "out_of_range"),
+}
+
+
+def _defects_are_quarantined(settings: Settings) -> None:
+    """Each rejectable defect is in quarantine with its reason, and nothing else is (for the
+    sources counted here: their quarantine holds exactly the logged defects)."""
+    con = duckdb.connect()
+    logged = dict(
+        con.execute(
+            "SELECT source || '/' || kind, count(*) FROM read_parquet(?) GROUP BY ALL",
+            [str(settings.sim_dir / "defects.parquet")],
+        ).fetchall()
+    )
+    quarantined = con.execute(
+        "SELECT source, reason, count(*) FROM read_parquet(?, union_by_name = true) GROUP BY ALL",
+        [str(settings.quarantine_dir / "*" / "*" / "*.parquet")],
+    ).fetchall()
+    for prefix in {prefix for prefix, _ in REJECTED.values()}:
+        expected = {
+            reason: logged.get(f"{sim}/{kind}", 0)
+            for (sim, kind), (target, reason) in REJECTED.items()
+            if target == prefix
+        }
+        got: dict[str, int] = {}
+        for source, reason, count in quarantined:
+            if source.startswith(prefix):
+                got[reason] = got.get(reason, 0) + count
+        assert sum(expected.values()) > 0, f"{prefix}: no defect injected, nothing proven"
+        assert got == {r: n for r, n in expected.items() if n}, prefix
 
 
 @pytest.fixture
