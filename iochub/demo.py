@@ -1,36 +1,73 @@
-"""``make demo``: the whole pipeline once through Airflow, then both UIs left running.
+"""``make demo``: the whole pipeline on the demo province, then both UIs left running.
 
-Steps, each safe to repeat: seed the demo inbox, prepare Airflow, run ``extract__*`` and
-``build_warehouse`` through Airflow, prepare Superset and import the dashboards, start Superset
-and Airflow in the background. ``make stop`` stops exactly what this started.
+Steps, each safe to repeat: generate the demo province (scale 0.01, once; PostgreSQL/MariaDB
+when they answer, SQLite files otherwise) and serve its HTTP systems and MQTT stations, land
+every registered source with the same code the ``extract__*`` DAGs run (in-process, so the first
+load takes a minute rather than a DAG run per source), run ``build_warehouse`` through Airflow,
+prepare Superset and import the dashboards, start Superset and Airflow in the background; from
+then on Airflow's scheduler runs the extract DAGs on their schedules. ``make stop`` stops
+exactly what this started.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 
-from connectors.registry import load_registry
 from iochub import airflow_services, superset
+from iochub.pipeline import extract_all
 from iochub.settings import Settings
-from simulator.fixtures import seed_xml130_inbox
+from simulator.generate import GenerateParams, generate, reachable
+from simulator.serve import start_all, stop_all
+
+
+def demo_params(settings: Settings, servers: bool) -> GenerateParams:
+    """Both sides of the 1 July 2025 reorganisation and one education term export, at the size
+    that generates in well under a minute on a laptop."""
+    return GenerateParams(
+        scale=0.01,
+        seed=42,
+        start=date(2025, 4, 1),
+        end=date(2025, 10, 31),
+        pg_url=settings.sim_pg_url if servers else None,
+        mysql_url=settings.sim_mysql_url if servers else None,
+        db_prefix=settings.sim_db_prefix,
+    )
+
+
+def ensure_province(settings: Settings, say: Callable[[str], None]) -> None:
+    if (settings.sim_dir / "manifest.json").exists():
+        say(f"   the demo province is already in {settings.sim_dir}")
+        return
+    servers = reachable(settings.sim_pg_url) and reachable(settings.sim_mysql_url)
+    say(
+        "   generating it (scale 0.01, April–October 2025) into "
+        + ("PostgreSQL and MariaDB" if servers else "SQLite files (no database servers answer)")
+    )
+    generate(settings.sim_dir, demo_params(settings, servers))
 
 
 def up(settings: Settings, say: Callable[[str], None]) -> None:
     say(f"IOC_HOME = {settings.home}")
-    say("1/6 seeding the demo province's inbox (embedded XML 130 fixtures)")
-    seed_xml130_inbox(settings.sim_dir)
-    say("2/6 preparing Airflow (metadata database)")
+    say("1/7 the demo province (every sector system, in its real formats)")
+    ensure_province(settings, say)
+    say("2/7 serving its HTTP systems and MQTT stations")
+    stop_all(settings)
+    start_all(settings)
+    say("3/7 preparing Airflow (metadata database)")
     airflow_services.prepare(settings)
-    for name in load_registry(settings):
-        say(f"3/6 running extract__{name} through Airflow")
-        airflow_services.test_dag(settings, f"extract__{name}")
-    say("4/6 running build_warehouse through Airflow (dbt build → GX gate → publish)")
+    say("4/7 landing every source (the extract DAGs' code, in-process)")
+    outcome = extract_all(settings)
+    for name, error in outcome.failures.items():
+        say(f"   {name} failed (the others landed): {error}")
+    say(f"   {len(outcome.manifests)} source(s) landed")
+    say("5/7 running build_warehouse through Airflow (dbt build → GX gate → publish)")
     airflow_services.test_dag(settings, "build_warehouse")
-    say("5/6 starting Superset and importing the dashboards")
+    say("6/7 starting Superset and importing the dashboards")
     superset.bootstrap(settings, echo=False)
     superset.start(settings)
     superset.import_assets(settings)
-    say("6/6 starting Airflow (scheduler, DAG processor, API server)")
+    say("7/7 starting Airflow (scheduler, DAG processor, API server)")
     airflow_services.start(settings)
 
 
@@ -38,4 +75,5 @@ def down(settings: Settings) -> list[str]:
     stopped = airflow_services.stop(settings)
     if superset.stop(settings):
         stopped.append("superset")
+    stopped += stop_all(settings)
     return stopped
