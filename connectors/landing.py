@@ -330,11 +330,31 @@ def write_placeholders(settings: Settings, sources: list[Source]) -> list[Path]:
                 for name, treatment in table.pii.items()
                 if name not in table.columns and treatment is not PiiTreatment.DROP
             ]
-            columns.append(pa.field("_run_id", pa.string()))
+            columns += [
+                pa.field(name, kind_type)
+                for name, kind_type in _lineage(source).items()
+                if name not in table.columns
+            ]
             path = folder / "load_date=1970-01-01" / PLACEHOLDER
             _write_parquet(pa.schema(columns).empty_table(), path)
             written.append(path)
     return written
+
+
+def _lineage(source: Source) -> dict[str, pa.DataType]:
+    """The lineage columns each kind adds to every row it lands (see connectors/kinds/)."""
+    columns: dict[str, pa.DataType] = {"_run_id": pa.string()}
+    if source.kind == "files":
+        columns |= {"_source_file": pa.string(), "_source_sha256": pa.string()}
+        if source.files is not None and source.files.format == "xml130":
+            columns |= {"_facility_code": pa.string(), "_file_created_on": pa.string()}
+    elif source.kind == "sql":
+        columns["_extracted_at"] = pa.timestamp("us", tz="UTC")
+    elif source.kind == "rest":
+        columns |= {"_period": pa.string(), "_parent_id": pa.string()}
+    elif source.kind == "mqtt":
+        columns["_topic"] = pa.string()
+    return columns
 
 
 def read_manifests(settings: Settings, source: str) -> list[Manifest]:
