@@ -9,6 +9,7 @@ renamed as (
         ma_thuoc as drug_code,
         ten_thuoc as drug_name,
         _run_id as run_id,
+        _source_file as source_file,
         load_date,
         try_cast(stt as integer) as line_no,
         try_cast(so_luong as double) as quantity,

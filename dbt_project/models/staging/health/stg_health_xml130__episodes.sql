@@ -1,5 +1,14 @@
+-- sqlfluff:templater:jinja:load_macros_from_path:macros
+-- XML1 (TONG_HOP) episodes as landed, one row per landed record, typed, with the code lists
+-- MA_LOAI_KCB / MA_LOAI_RV decoded and the residence commune resolved to the current structure
+-- (a non-empty MAHUYEN_CU_TRU marks the sent MAXA_CU_TRU as an old code; the sent code is kept).
+-- MA_NOI_DEN is optional: a lake whose files never carried it has no such column, so an empty
+-- typed row is unioned by name to provide it.
 with source as (
     select * from {{ source('health_xml130', 'xml1') }}
+    union all by name
+    select cast(null as varchar) as ma_noi_den
+    where 1 = 0
 ),
 
 renamed as (
@@ -19,15 +28,43 @@ renamed as (
         _source_file as source_file,
         load_date,
         try_cast(ngay_sinh as integer) as birth_year,
-        nullif(mahuyen_cu_tru, '') as residence_district_code,
+        nullif(trim(mahuyen_cu_tru), '') as residence_district_code,
+        nullif(trim(ma_noi_den), '') as referred_to_facility_code,
         try_strptime(ngay_vao, '%Y%m%d%H%M') as admitted_at,
         try_strptime(ngay_ra, '%Y%m%d%H%M') as discharged_at,
         try_cast(so_ngay_dtri as integer) as treatment_days,
         try_cast(t_tongchi_bv as double) as total_cost_vnd,
         try_cast(t_bhtt as double) as insurance_paid_vnd,
         coalesce(try_cast(t_bncct as double), 0)
-        + coalesce(try_cast(t_bntt as double), 0) as patient_paid_vnd
+        + coalesce(try_cast(t_bntt as double), 0) as patient_paid_vnd,
+        cast(strptime(_file_created_on, '%Y%m%d') as date) as file_date
     from source
 )
 
-select * from renamed
+select
+    renamed.*,
+    case renamed.visit_type_code
+        when '01' then 'Khám bệnh (outpatient examination)'
+        when '02' then 'Điều trị ngoại trú (outpatient treatment)'
+        when '03' then 'Điều trị nội trú (inpatient treatment)'
+        when '04' then 'Điều trị nội trú ban ngày (day inpatient treatment)'
+        when '05' then 'Ngoại trú bệnh mạn tính, khám và lĩnh thuốc (chronic outpatient)'
+        when '06' then 'Điều trị lưu tại trạm y tế (observation at a commune station)'
+        when '07' then 'Nhận thuốc theo hẹn (medicine by appointment)'
+        when '08' then 'Ngoại trú bệnh mạn tính, có khám và dịch vụ (chronic outpatient care)'
+        when '09' then 'Nội trú dưới 4 giờ, cấp cứu (inpatient under 4 hours, emergency)'
+    end as visit_type_name,
+    case renamed.discharge_type_code
+        when '1' then 'Ra viện (discharged)'
+        when '2' then 'Chuyển tuyến theo yêu cầu chuyên môn (referred on clinical grounds)'
+        when '3' then 'Trốn viện (left without permission)'
+        when '4' then 'Xin ra viện (discharged on request)'
+        when '5' then 'Chuyển tuyến theo yêu cầu người bệnh (referred on request)'
+    end as discharge_type_name,
+    renamed.discharge_type_code in ('2', '5') as is_referred,
+    {{ resolve_admin_code(
+        'renamed.residence_commune_code',
+        'cast(renamed.admitted_at as date)',
+        'renamed.residence_district_code'
+    ) }} as current_commune_code
+from renamed

@@ -1,0 +1,63 @@
+-- One row per school and term of the digital-transformation sheet (latest landing run wins),
+-- with the term's teachers and classes alongside.
+with digital as (
+    select *
+    from {{ ref('stg_education_exports__digital') }}
+    qualify row_number() over (
+        partition by school_year, term_code, school_code
+        order by run_id desc, source_file desc
+    ) = 1
+),
+
+teachers as (
+    select *
+    from {{ ref('stg_education_exports__teachers') }}
+    qualify row_number() over (
+        partition by school_year, term_code, school_code
+        order by run_id desc, source_file desc
+    ) = 1
+),
+
+classes as (
+    select
+        school_year,
+        term_code,
+        school_code,
+        sum(classes) as classes
+    from (
+        select *
+        from {{ ref('stg_education_exports__classes') }}
+        qualify row_number() over (
+            partition by school_year, term_code, school_code, grade
+            order by run_id desc, source_file desc
+        ) = 1
+    ) as latest_classes
+    group by school_year, term_code, school_code
+)
+
+select
+    digital.school_year,
+    digital.term_code,
+    digital.school_code,
+    digital.has_digital_management,
+    digital.management_system,
+    digital.learning_platform,
+    digital.has_cashless_tuition,
+    digital.has_digital_records,
+    teachers.teachers_total,
+    teachers.teachers_female,
+    teachers.teachers_qualified,
+    classes.classes,
+    digital.run_id,
+    digital.source_file
+from digital
+left join teachers
+    on
+        digital.school_year = teachers.school_year
+        and digital.term_code = teachers.term_code
+        and digital.school_code = teachers.school_code
+left join classes
+    on
+        digital.school_year = classes.school_year
+        and digital.term_code = classes.term_code
+        and digital.school_code = classes.school_code

@@ -1,0 +1,28 @@
+-- Phiên khám chữa bệnh từ xa — one row per telemedicine session (a re-exported month lands a
+-- session again: the latest run wins), located at the spoke facility's current commune.
+with sessions as (
+    select *
+    from {{ ref('stg_health_telemedicine__sessions') }}
+    qualify row_number() over (
+        partition by session_id
+        order by run_id desc, source_file desc
+    ) = 1
+)
+
+select
+    sessions.session_id,
+    sessions.started_at,
+    sessions.hub_facility_code,
+    sessions.spoke_facility_code,
+    sessions.specialty,
+    sessions.duration_minutes,
+    spokes.commune_code,
+    spokes.legacy_district_code,
+    cast(sessions.started_at as date) as session_date,
+    strftime(sessions.started_at, '%Y-%m') as period,
+    hubs.facility_code is not null as is_hub_in_province
+from sessions
+left join {{ ref('dim_facility') }} as spokes
+    on sessions.spoke_facility_code = spokes.facility_code
+left join {{ ref('dim_facility') }} as hubs
+    on sessions.hub_facility_code = hubs.facility_code

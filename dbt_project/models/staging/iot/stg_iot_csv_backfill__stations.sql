@@ -1,0 +1,23 @@
+-- sqlfluff:templater:jinja:load_macros_from_path:macros
+-- The station registry (stations.csv): 6 water-quality stations and 15 light traps, with the
+-- old commune and district they were installed in and their current commune.
+with source as (
+    select * from {{ source('iot_csv_backfill', 'stations') }}
+)
+
+select
+    source.station_code,
+    source.kind as station_kind,
+    source.name as station_name,
+    nullif(trim(source.old_commune_code), '') as old_commune_code,
+    nullif(trim(source.old_district_code), '') as old_district_code,
+    source.new_commune_code as sent_new_commune_code,
+    source.latitude,
+    source.longitude,
+    source._run_id as run_id,
+    source.load_date,
+    coalesce(
+        {{ resolve_admin_code('source.new_commune_code', 'current_date') }},
+        {{ resolve_admin_code('source.old_commune_code', "cast('2025-06-30' as date)") }}
+    ) as commune_code
+from source
