@@ -239,6 +239,13 @@ def apply_contract(
     detail_sql = f"concat_ws('; ', {details})" if conditions else "''"
 
     # Stage 3: personal data treated in clean rows and in what quarantine keeps alike.
+    hashed_in_sql = {
+        name
+        for name, treatment in spec.pii.items()
+        if treatment is PiiTreatment.HMAC
+        and name in batch.column_names
+        and _mostly_distinct(batch.column(name))
+    }
     treated: list[str] = []
     for name in batch.column_names:
         treatment = spec.pii.get(name)
@@ -247,7 +254,7 @@ def apply_contract(
         if treatment is None:
             treated.append(_q(name))
             continue
-        if treatment is PiiTreatment.HMAC:
+        if treatment is PiiTreatment.HMAC and name not in hashed_in_sql:
             treated.append(_q(name))  # pseudonymised below, in Python, once per distinct value
             continue
         is_text = name not in spec.columns or spec.columns[name].type is ColumnType.STRING
@@ -295,7 +302,7 @@ def apply_contract(
         keep = "false" if result.drift_rejected else "__reason IS NULL"
         clean_sql = f"SELECT {', '.join(treated)} FROM checked WHERE {keep} ORDER BY __row"
         clean = con.execute(clean_sql, _used(clean_sql, params)).to_arrow_table()
-        result.clean = _hmac_columns(clean, spec, key)
+        result.clean = _hmac_columns(clean, spec, key, skip=hashed_in_sql)
         bad_rows = f"SELECT __row FROM checked WHERE NOT ({keep})"
         if con.execute(f"SELECT count(*) FROM ({bad_rows})").fetchone() != (0,):
             bad_sql = (
@@ -321,17 +328,24 @@ def _admin_codes_table() -> pa.Table:
     return pa.table({"code": sorted(admin_codes())})
 
 
-def _hmac_columns(table: pa.Table, spec: TableSpec, key: bytes) -> pa.Table:
-    """Replace each HMAC column by its pseudonyms, computing one HMAC per distinct value.
+def _mostly_distinct(column: pa.ChunkedArray) -> bool:
+    """Whether most values differ (citizen ids): then hashing every row in SQL, on every core,
+    beats hashing each distinct value in Python; names and codes repeat, and go to Python."""
+    return len(column) > 0 and pc.count_distinct(column).as_py() > len(column) // 2
+
+
+def _hmac_columns(table: pa.Table, spec: TableSpec, key: bytes, skip: set[str]) -> pa.Table:
+    """Replace each repetitive HMAC column by its pseudonyms, one HMAC per distinct value.
 
     Python's hashlib from precomputed pad states is faster per value than SQL (the key's pad
-    blocks are hashed once, not per row), and codes and names repeat a lot within a batch.
-    Equal to ``connectors.pseudonymise.pseudonym`` and to ``_pii_expr`` (used for quarantine).
+    blocks are hashed once, not per value), and names and codes repeat a lot within a batch.
+    Equal to ``connectors.pseudonymise.pseudonym`` and to ``_pii_expr`` (used for quarantine
+    and for mostly-distinct columns, already hashed in SQL).
     """
     pads = _pads(key)
     inner, outer = hashlib.sha256(pads["ipad"]), hashlib.sha256(pads["opad"])
     for name, treatment in spec.pii.items():
-        if treatment is not PiiTreatment.HMAC or name not in table.column_names:
+        if treatment is not PiiTreatment.HMAC or name not in table.column_names or name in skip:
             continue
         text = pc.utf8_trim_whitespace(pc.cast(table.column(name), pa.string()))
         encoded = pc.dictionary_encode(pc.if_else(pc.equal(text, ""), None, text)).combine_chunks()

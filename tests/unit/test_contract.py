@@ -139,3 +139,23 @@ def test_declared_rename_maps_both_versions_into_one_column() -> None:
     assert result.clean.column("MA_CSKCB_DI").to_pylist() == ["87001", "82002"]
     assert result.renamed == {"MA_NOI_DI": "MA_CSKCB_DI"}
     assert not result.added_columns
+
+
+def test_distinct_and_repeated_values_get_the_same_pseudonym_function() -> None:
+    # Mostly-distinct columns are hashed in SQL, repetitive ones in Python: same HMAC.
+    spec = TableSpec.model_validate(
+        {
+            "name": "t",
+            "title": "t",
+            "primary_key": ["k"],
+            "table": "t",
+            "pii": {"citizen_id": "hmac", "name": "hmac"},
+        }
+    )
+    ids = [f"08712345678{i}" for i in range(10)]
+    batch = pa.table(
+        {"k": [str(i) for i in range(10)], "citizen_id": ids, "name": ["Lê Văn A"] * 10}
+    )
+    clean = apply_contract(spec, batch, KEY).clean
+    assert clean.column("citizen_id").to_pylist() == [pseudonym(KEY, v) for v in ids]
+    assert set(clean.column("name").to_pylist()) == {pseudonym(KEY, "Lê Văn A")}
