@@ -60,7 +60,79 @@ def _agg_health_episode_daily_commune() -> list[Expectation]:
     ]
 
 
+KPI_STATUSES = ["met", "not met", "in progress", "no data", "no target"]
+KPI_LEVELS = ["commune", "district", "province"]
+
+
+def _fct_kpi_value() -> list[Expectation]:
+    """KPI values: keys present and unique, codes in their sets, rates within 0–1.
+
+    No minimum row count yet: the sector KPI models are being added one by one, and a build
+    with none of them must still publish the rest (the golden test checks the values)."""
+    e = gx.expectations
+    return [
+        *(
+            e.ExpectColumnValuesToNotBeNull(column=column)
+            for column in ("kpi_value_id", "kpi_id", "period", "period_type", "admin_code")
+        ),
+        e.ExpectColumnValuesToBeUnique(column="kpi_value_id"),
+        e.ExpectColumnValuesToBeInSet(column="period_type", value_set=["month", "quarter", "year"]),
+        e.ExpectColumnValuesToBeInSet(column="admin_level", value_set=KPI_LEVELS),
+        e.ExpectColumnValuesToBeInSet(column="structure", value_set=["2025", "legacy"]),
+        e.ExpectColumnValuesToBeInSet(column="status", value_set=KPI_STATUSES),
+        e.ExpectColumnValuesToMatchRegex(
+            column="period", regex=r"^\d{4}(-(0[1-9]|1[0-2])|-Q[1-4])?$"
+        ),
+        e.ExpectColumnValuesToBeBetween(
+            column="value",
+            min_value=0,
+            max_value=1,
+            row_condition='unit=="ratio"',
+            condition_parser="pandas",
+        ),
+        e.ExpectColumnValuesToBeBetween(column="numerator", min_value=0),
+        e.ExpectColumnValuesToBeBetween(column="denominator", min_value=0),
+        e.ExpectColumnValuesToBeBetween(column="score", min_value=0),
+        e.ExpectColumnPairValuesAToBeGreaterThanB(
+            column_A="max_points",
+            column_B="score",
+            or_equal=True,
+            ignore_row_if="either_value_is_missing",
+        ),
+    ]
+
+
+def _kpi_scorecard() -> list[Expectation]:
+    e = gx.expectations
+    counts = [
+        "indicators_met",
+        "indicators_not_met",
+        "indicators_in_progress",
+        "indicators_no_data",
+    ]
+    return [
+        e.ExpectColumnValuesToNotBeNull(column="scorecard_id"),
+        e.ExpectColumnValuesToBeUnique(column="scorecard_id"),
+        e.ExpectColumnValuesToBeInSet(column="admin_level", value_set=KPI_LEVELS),
+        *(e.ExpectColumnValuesToBeBetween(column=c, min_value=0) for c in counts),
+        e.ExpectColumnValuesToNotBeNull(column="summary_vi"),
+        e.ExpectColumnValuesToNotBeNull(column="summary_en"),
+        e.ExpectColumnPairValuesAToBeGreaterThanB(
+            column_A="indicators_tracked", column_B="indicators_met", or_equal=True
+        ),
+        e.ExpectColumnValuesToBeBetween(column="qd766_points", min_value=0, max_value=100),
+        e.ExpectColumnPairValuesAToBeGreaterThanB(
+            column_A="qd766_points_possible",
+            column_B="qd766_points",
+            or_equal=True,
+            ignore_row_if="either_value_is_missing",
+        ),
+    ]
+
+
 PUBLISH_SUITES: list[MartSuite] = [
     MartSuite("marts.fct_health_episode", _fct_health_episode),
     MartSuite("marts.agg_health_episode_daily_commune", _agg_health_episode_daily_commune),
+    MartSuite("marts.fct_kpi_value", _fct_kpi_value),
+    MartSuite("marts.kpi_scorecard", _kpi_scorecard),
 ]

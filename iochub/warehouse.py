@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from connectors.landing import write_placeholders
 from connectors.registry import load_registry
 from expectations.gate import GateFailed, GateResult, run_publish_gate
+from iochub.lake_meta import write_registry_snapshot
 from iochub.publish import publish
 from iochub.settings import Settings
 
@@ -45,6 +46,7 @@ def prepare_build(settings: Settings) -> None:
     folder) and a typed empty placeholder for every declared table not landed yet."""
     settings.warehouse_dir.mkdir(parents=True, exist_ok=True)
     written = write_placeholders(settings, list(load_registry(settings).values()))
+    write_registry_snapshot(settings)  # the registry as a table, for meta_source_freshness
     if written:
         log.info("%d declared table(s) not landed yet: empty placeholders written", len(written))
 

@@ -1,0 +1,160 @@
+"""The registry as a table in the lake, for the warehouse's meta marts.
+
+dbt cannot read the registry's YAML into a table, so before each build
+:func:`write_registry_snapshot` writes ``lake/_registry/sources.parquet``: one row per declared
+source and table with the registry fields the freshness panel needs (sector, title, owner,
+kind, schedule, freshness_hours). ``models/marts/meta/meta_source_freshness.sql`` joins it with
+the manifests. Not a batch: no manifest names it, and it is rewritten whole each time.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from connectors.registry import load_registry
+from iochub.settings import Settings
+
+REGISTRY_SCHEMA = pa.schema(
+    [
+        pa.field("source_name", pa.string()),
+        pa.field("table_name", pa.string()),
+        pa.field("sector", pa.string()),
+        pa.field("source_title", pa.string()),
+        pa.field("table_title", pa.string()),
+        pa.field("owner", pa.string()),
+        pa.field("kind", pa.string()),
+        pa.field("schedule", pa.string()),
+        pa.field("freshness_hours", pa.int64()),
+    ]
+)
+
+
+def registry_snapshot_path(settings: Settings) -> Path:
+    return settings.lake_dir / "_registry" / "sources.parquet"
+
+
+def write_registry_snapshot(settings: Settings) -> Path:
+    """Write the registry snapshot (atomically) and return its path."""
+    rows = [
+        {
+            "source_name": source.name,
+            "table_name": table.name,
+            "sector": source.sector,
+            "source_title": source.title,
+            "table_title": table.title,
+            "owner": source.owner,
+            "kind": source.kind,
+            "schedule": source.schedule,
+            "freshness_hours": source.freshness_hours,
+        }
+        for source in sorted(load_registry(settings).values(), key=lambda s: s.name)
+        for table in source.tables
+    ]
+    path = registry_snapshot_path(settings)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    pq.write_table(pa.Table.from_pylist(rows, schema=REGISTRY_SCHEMA), tmp)
+    os.replace(tmp, path)
+    return path
+
+
+# --- the lake in PostgreSQL, for a warehouse on dbt-postgres --------------------------------
+# PostgreSQL cannot read Parquet. To build the same dbt project there (the second adapter of
+# DESIGN.md "Scale-out path"), every landed table is copied into PostgreSQL first, as
+# ``"<source>"."<table>"``: a dbt source's default schema is its name and its tables' default
+# identifiers are their names, so the generated sources resolve there unchanged (dbt-postgres
+# ignores ``meta.external_location``).
+
+_PG_TYPES = {
+    "string": "text",
+    "large_string": "text",
+    "int8": "smallint",
+    "int16": "smallint",
+    "int32": "integer",
+    "int64": "bigint",
+    "float": "real",
+    "double": "double precision",
+    "bool": "boolean",
+    "date32[day]": "date",
+}
+
+
+def _pg_type(arrow_type: pa.DataType) -> str:
+    if pa.types.is_timestamp(arrow_type):
+        return "timestamptz" if arrow_type.tz else "timestamp"
+    if pa.types.is_decimal(arrow_type):
+        return "numeric"
+    if pa.types.is_dictionary(arrow_type):
+        return _pg_type(arrow_type.value_type)
+    return _PG_TYPES.get(str(arrow_type), "text")
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def load_lake_into_postgres(settings: Settings, conninfo: str) -> dict[str, int]:
+    """Copy every table of ``lake/raw`` (landed batches and placeholders alike, read the way
+    the generated dbt sources read them) into the PostgreSQL database ``conninfo``, replacing
+    what is there. Returns rows per ``source.table``."""
+    import duckdb
+
+    loaded: dict[str, int] = {}
+    tables = sorted(
+        (source_dir.name, table_dir.name)
+        for source_dir in settings.raw_dir.iterdir()
+        if source_dir.is_dir()
+        for table_dir in source_dir.iterdir()
+        if table_dir.is_dir() and any(table_dir.glob("*/*.parquet"))
+    )
+    with duckdb.connect() as duck, psycopg.connect(conninfo, autocommit=True) as pg:
+        for source, table in tables:
+            pattern = settings.raw_dir / source / table / "*" / "*.parquet"
+            arrow = (
+                duck.execute(
+                    "select * from read_parquet(?, hive_partitioning = true, union_by_name = true)",
+                    [str(pattern)],
+                )
+                .fetch_record_batch()
+                .read_all()
+            )
+            # DuckDB matches identifiers case-insensitively, PostgreSQL folds unquoted ones to
+            # lower case: lower-case column names let the models' SQL read both the same way.
+            lowered = [name.lower() for name in arrow.column_names]
+            if len(set(lowered)) == len(lowered):
+                arrow = arrow.rename_columns(lowered)
+            copy_arrow_to_postgres(pg, source, table, arrow)
+            loaded[f"{source}.{table}"] = arrow.num_rows
+    return loaded
+
+
+def copy_arrow_to_postgres(
+    pg: psycopg.Connection[Any], schema: str, table: str, arrow: pa.Table
+) -> None:
+    """Replace ``schema.table`` in PostgreSQL by ``arrow`` (types mapped, rows by COPY). What
+    depended on the old table (dbt's views over it) is dropped with it."""
+    from pyarrow import csv
+
+    columns = ", ".join(f"{_quote(f.name)} {_pg_type(f.type)}" for f in arrow.schema)
+    target = f"{_quote(schema)}.{_quote(table)}"
+    pg.execute(f"create schema if not exists {_quote(schema)}")
+    for kind in ("view", "table"):
+        exists = pg.execute(
+            "select 1 from information_schema.tables where table_schema = %s "
+            "and table_name = %s and table_type = %s",
+            [schema, table, "VIEW" if kind == "view" else "BASE TABLE"],
+        ).fetchall()
+        if exists:
+            pg.execute(f"drop {kind} {target} cascade")
+    pg.execute(f"create table {target} ({columns})")
+    if arrow.num_rows:
+        sink = pa.BufferOutputStream()
+        csv.write_csv(arrow, sink, csv.WriteOptions(include_header=False))
+        with pg.cursor().copy(f"copy {target} from stdin (format csv)") as copy:
+            copy.write(sink.getvalue().to_pybytes())
