@@ -1,24 +1,3 @@
 -- sqlfluff:templater:jinja:load_macros_from_path:macros
--- Agriculture system BVTV01 (source agri_bvtv01), table light_trap_summary:
--- one row per landed record; admin codes as sent plus the current commune they resolve
--- to (old codes through the crosswalk).
-with source as (
-    select * from {{ source('agri_bvtv01', 'light_trap_summary') }}
-)
-
-select
-    'BVTV01' as system_code,
-    'light_trap_summary' as table_name,
-    source.record_id,
-    source.report_date,
-    source.province_code,
-    nullif(trim(source.district_code), '') as district_code,
-    source.commune_code as sent_commune_code,
-    source.commune_name,
-    source.species,
-    source.weekly_catch,
-    source._run_id as run_id,
-    source.load_date,
-    {{ resolve_admin_code('source.commune_code', 'source.report_date', 'source.district_code') }}
-        as commune_code
-from source
+-- One agriculture system's table, staged by macros/agri_staging.sql.
+{{ agri_staging('BVTV01', 'light_trap_summary', ['species', 'weekly_catch']) }}

@@ -1,25 +1,3 @@
 -- sqlfluff:templater:jinja:load_macros_from_path:macros
--- Agriculture system DT01 (source agri_dt01), table disaster_damage:
--- one row per landed record; admin codes as sent plus the current commune they resolve
--- to (old codes through the crosswalk).
-with source as (
-    select * from {{ source('agri_dt01', 'disaster_damage') }}
-)
-
-select
-    'DT01' as system_code,
-    'disaster_damage' as table_name,
-    source.record_id,
-    source.report_date,
-    source.province_code,
-    nullif(trim(source.district_code), '') as district_code,
-    source.commune_code as sent_commune_code,
-    source.commune_name,
-    source.hazard,
-    source.damaged_ha,
-    source.loss_mvnd,
-    source._run_id as run_id,
-    source.load_date,
-    {{ resolve_admin_code('source.commune_code', 'source.report_date', 'source.district_code') }}
-        as commune_code
-from source
+-- One agriculture system's table, staged by macros/agri_staging.sql.
+{{ agri_staging('DT01', 'disaster_damage', ['hazard', 'damaged_ha', 'loss_mvnd']) }}

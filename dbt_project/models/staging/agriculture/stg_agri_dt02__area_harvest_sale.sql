@@ -1,26 +1,3 @@
 -- sqlfluff:templater:jinja:load_macros_from_path:macros
--- Agriculture system DT02 (source agri_dt02), table area_harvest_sale:
--- one row per landed record; admin codes as sent plus the current commune they resolve
--- to (old codes through the crosswalk).
-with source as (
-    select * from {{ source('agri_dt02', 'area_harvest_sale') }}
-)
-
-select
-    'DT02' as system_code,
-    'area_harvest_sale' as table_name,
-    source.record_id,
-    source.report_date,
-    source.province_code,
-    nullif(trim(source.district_code), '') as district_code,
-    source.commune_code as sent_commune_code,
-    source.commune_name,
-    source.area_code,
-    source.buyer,
-    source.sold_t,
-    source.price_vnd_kg,
-    source._run_id as run_id,
-    source.load_date,
-    {{ resolve_admin_code('source.commune_code', 'source.report_date', 'source.district_code') }}
-        as commune_code
-from source
+-- One agriculture system's table, staged by macros/agri_staging.sql.
+{{ agri_staging('DT02', 'area_harvest_sale', ['area_code', 'buyer', 'sold_t', 'price_vnd_kg']) }}

@@ -1,24 +1,3 @@
 -- sqlfluff:templater:jinja:load_macros_from_path:macros
--- Agriculture system KL01 (source agri_kl01), table forest_change:
--- one row per landed record; admin codes as sent plus the current commune they resolve
--- to (old codes through the crosswalk).
-with source as (
-    select * from {{ source('agri_kl01', 'forest_change') }}
-)
-
-select
-    'KL01' as system_code,
-    'forest_change' as table_name,
-    source.record_id,
-    source.report_date,
-    source.province_code,
-    nullif(trim(source.district_code), '') as district_code,
-    source.commune_code as sent_commune_code,
-    source.commune_name,
-    source.cause,
-    source.area_ha,
-    source._run_id as run_id,
-    source.load_date,
-    {{ resolve_admin_code('source.commune_code', 'source.report_date', 'source.district_code') }}
-        as commune_code
-from source
+-- One agriculture system's table, staged by macros/agri_staging.sql.
+{{ agri_staging('KL01', 'forest_change', ['cause', 'area_ha']) }}

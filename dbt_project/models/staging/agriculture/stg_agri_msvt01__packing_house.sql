@@ -1,25 +1,3 @@
 -- sqlfluff:templater:jinja:load_macros_from_path:macros
--- Agriculture system MSVT01 (source agri_msvt01), table packing_house:
--- one row per landed record; admin codes as sent plus the current commune they resolve
--- to (old codes through the crosswalk).
-with source as (
-    select * from {{ source('agri_msvt01', 'packing_house') }}
-)
-
-select
-    'MSVT01' as system_code,
-    'packing_house' as table_name,
-    source.record_id,
-    source.report_date,
-    source.province_code,
-    nullif(trim(source.district_code), '') as district_code,
-    source.commune_code as sent_commune_code,
-    source.commune_name,
-    source.packing_code,
-    source.crop,
-    source.capacity_t_day,
-    source._run_id as run_id,
-    source.load_date,
-    {{ resolve_admin_code('source.commune_code', 'source.report_date', 'source.district_code') }}
-        as commune_code
-from source
+-- One agriculture system's table, staged by macros/agri_staging.sql.
+{{ agri_staging('MSVT01', 'packing_house', ['packing_code', 'crop', 'capacity_t_day']) }}

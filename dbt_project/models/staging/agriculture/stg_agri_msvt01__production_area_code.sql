@@ -1,27 +1,9 @@
 -- sqlfluff:templater:jinja:load_macros_from_path:macros
--- Agriculture system MSVT01 (source agri_msvt01), table production_area_code:
--- one row per landed record; admin codes as sent plus the current commune they resolve
--- to (old codes through the crosswalk).
-with source as (
-    select * from {{ source('agri_msvt01', 'production_area_code') }}
-)
-
-select
-    'MSVT01' as system_code,
-    'production_area_code' as table_name,
-    source.record_id,
-    source.report_date,
-    source.province_code,
-    nullif(trim(source.district_code), '') as district_code,
-    source.commune_code as sent_commune_code,
-    source.commune_name,
-    source.area_code,
-    source.crop,
-    source.area_ha,
-    source.export_market,
-    source.status,
-    source._run_id as run_id,
-    source.load_date,
-    {{ resolve_admin_code('source.commune_code', 'source.report_date', 'source.district_code') }}
-        as commune_code
-from source
+-- One agriculture system's table, staged by macros/agri_staging.sql.
+{{ agri_staging('MSVT01', 'production_area_code', [
+    'area_code',
+    'crop',
+    'area_ha',
+    'export_market',
+    'status'
+]) }}

@@ -1,25 +1,3 @@
 -- sqlfluff:templater:jinja:load_macros_from_path:macros
--- Agriculture system TS03 (source agri_ts03), table pangasius_batch:
--- one row per landed record; admin codes as sent plus the current commune they resolve
--- to (old codes through the crosswalk).
-with source as (
-    select * from {{ source('agri_ts03', 'pangasius_batch') }}
-)
-
-select
-    'TS03' as system_code,
-    'pangasius_batch' as table_name,
-    source.record_id,
-    source.report_date,
-    source.province_code,
-    nullif(trim(source.district_code), '') as district_code,
-    source.commune_code as sent_commune_code,
-    source.commune_name,
-    source.batch_no,
-    source.harvest_t,
-    source.processor,
-    source._run_id as run_id,
-    source.load_date,
-    {{ resolve_admin_code('source.commune_code', 'source.report_date', 'source.district_code') }}
-        as commune_code
-from source
+-- One agriculture system's table, staged by macros/agri_staging.sql.
+{{ agri_staging('TS03', 'pangasius_batch', ['batch_no', 'harvest_t', 'processor']) }}

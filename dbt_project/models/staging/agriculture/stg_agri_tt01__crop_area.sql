@@ -1,27 +1,9 @@
 -- sqlfluff:templater:jinja:load_macros_from_path:macros
--- Agriculture system TT01 (source agri_tt01), table crop_area:
--- one row per landed record; admin codes as sent plus the current commune they resolve
--- to (old codes through the crosswalk).
-with source as (
-    select * from {{ source('agri_tt01', 'crop_area') }}
-)
-
-select
-    'TT01' as system_code,
-    'crop_area' as table_name,
-    source.record_id,
-    source.report_date,
-    source.province_code,
-    nullif(trim(source.district_code), '') as district_code,
-    source.commune_code as sent_commune_code,
-    source.commune_name,
-    source.crop,
-    source.season,
-    source.planted_ha,
-    source.harvested_ha,
-    source.yield_t_ha,
-    source._run_id as run_id,
-    source.load_date,
-    {{ resolve_admin_code('source.commune_code', 'source.report_date', 'source.district_code') }}
-        as commune_code
-from source
+-- One agriculture system's table, staged by macros/agri_staging.sql.
+{{ agri_staging('TT01', 'crop_area', [
+    'crop',
+    'season',
+    'planted_ha',
+    'harvested_ha',
+    'yield_t_ha'
+]) }}
