@@ -115,3 +115,28 @@ def lake_home(
     monkeypatch.setenv("IOC_HOME", str(tmp_path / "home"))
     assert os.environ["IOC_SIM_DIR"] == str(province.sim_dir)
     yield get_settings()
+
+
+@pytest.fixture(scope="session")
+def province_warehouse(
+    province: Settings, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Settings]:
+    """The whole province landed and the warehouse built once per session: every source must
+    land and ``dbt build`` must pass (models and tests). dbt's artifacts of this build are kept
+    under ``<home>/dbt_target`` (run_results.json, manifest.json)."""
+    from iochub.pipeline import extract_all
+    from iochub.warehouse import run_dbt
+
+    home = tmp_path_factory.mktemp("warehouse") / "home"
+    with pytest.MonkeyPatch.context() as patch:
+        for key, value in PROVINCE_ENV.items():
+            patch.setenv(key, value)
+        patch.setenv("IOC_SIM_DIR", str(province.sim_dir))
+        patch.setenv("IOC_HOME", str(home))
+        patch.setenv("DBT_TARGET_PATH", str(home / "dbt_target"))
+        patch.setenv("DBT_LOG_PATH", str(home / "dbt_logs"))
+        settings = get_settings()
+        outcome = extract_all(settings)
+        assert outcome.failures == {}, outcome.failures
+        run_dbt(settings, "build")
+    yield settings

@@ -24,8 +24,8 @@ import paho.mqtt.client as mqtt
 TOPIC_PREFIX = "iochub/sim"
 
 
-def topic(message: dict[str, object]) -> str:
-    return f"{TOPIC_PREFIX}/{message['kind']}/{message['station_code']}"
+def topic(message: dict[str, object], root: str = TOPIC_PREFIX) -> str:
+    return f"{root}/{message['kind']}/{message['station_code']}"
 
 
 def message_files(sim_dir: Path, day: str | None) -> list[Path]:
@@ -65,7 +65,7 @@ def connect(host: str, port: int) -> mqtt.Client:
     return client
 
 
-def publish(client: mqtt.Client, files: list[Path], speed: float) -> int:
+def publish(client: mqtt.Client, files: list[Path], speed: float, root: str = TOPIC_PREFIX) -> int:
     """Publish every message of ``files``; returns how many were acknowledged."""
     pending = []
     previous: datetime | None = None
@@ -76,7 +76,7 @@ def publish(client: mqtt.Client, files: list[Path], speed: float) -> int:
             # Late messages carry an old observed_at: they go out at once, without waiting.
             time.sleep((observed - previous).total_seconds() / speed)
         previous = max(previous, observed) if previous else observed
-        pending.append(client.publish(topic(message), line.encode("utf-8"), qos=1))
+        pending.append(client.publish(topic(message, root), line.encode("utf-8"), qos=1))
     for info in pending:
         info.wait_for_publish(timeout=30)
     return sum(1 for info in pending if info.is_published())
@@ -90,6 +90,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--speed", type=float, default=0.0, help="observed seconds per second")
     parser.add_argument("--once", metavar="YYYY-MM-DD", help="publish this day, then exit")
     parser.add_argument("--loop", action="store_true", help="start over after the last day")
+    parser.add_argument(
+        "--topic-root", default=TOPIC_PREFIX, help="topics are <root>/<kind>/<station>"
+    )
     args = parser.parse_args(argv)
     try:
         files = message_files(args.sim_dir, args.once)
@@ -99,7 +102,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         while True:
-            sent = publish(client, files, args.speed)
+            sent = publish(client, files, args.speed, args.topic_root)
             print(f"iot publisher: {sent} messages published", flush=True)
             if args.once or not args.loop:
                 return 0

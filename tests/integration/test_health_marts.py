@@ -1,10 +1,6 @@
-"""Health: land the four health sources of the demo province (XML 130 inbox, EHR registry,
-telemedicine and booking exports), build the warehouse, and check the health marts and KPI
-inputs against the simulator's ground truth (``sim/ground_truth.parquet``) and against the
-sources counted independently of dbt.
-
-Every ground-truth row of a health KPI id (``YT-*``, ``OPS-HEALTH-*``) must have its
-``int_kpi__health`` row and no more: numerators and denominators exactly, values to 1e-9.
+"""Health marts against the four health sources of the demo province (XML 130 inbox, EHR
+registry, telemedicine and booking exports) counted independently of dbt. The health KPIs are
+compared with the ground truth with every other KPI in ``test_kpi_golden.py``.
 """
 
 from __future__ import annotations
@@ -12,8 +8,6 @@ from __future__ import annotations
 import csv
 import json
 import sqlite3
-import warnings
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,59 +15,15 @@ import duckdb
 import psycopg
 import pytest
 
-from iochub.pipeline import extract_all
 from iochub.settings import Settings
-from iochub.warehouse import DbtFailed, run_dbt
 
 pytestmark = pytest.mark.integration
 
-SOURCES = ["health_xml130", "ehr_registry", "health_telemedicine", "health_booking"]
-MODEL = "int_kpi__health"
-OWN_PATHS = (
-    "models/staging/health/",
-    "models/intermediate/health/",
-    "models/marts/health/",
-    "models/intermediate/kpi/int_kpi__health",
-)
-# The source each KPI id is computed from: when it did not land, the id is not compared.
-KPI_NEEDS = {
-    "YT-01": ["ehr_registry"],
-    "YT-03": ["ehr_registry"],
-    "OPS-HEALTH-E-MEDICAL-BOOK": ["ehr_registry"],
-    "OPS-HEALTH-REMOTE-BOOKING": ["ehr_registry"],
-    "OPS-HEALTH-EPISODES": ["health_xml130"],
-    "OPS-HEALTH-FACILITIES-REPORTING": ["health_xml130", "ehr_registry"],
-    "OPS-HEALTH-TELEMEDICINE-SESSIONS": ["health_telemedicine", "ehr_registry"],
-    "OPS-HEALTH-BOOKINGS": ["health_booking", "ehr_registry"],
-}
-
 
 @pytest.fixture
-def built(lake_home: Settings) -> Iterator[tuple[Settings, dict[str, str]]]:
-    outcome = extract_all(lake_home, SOURCES)
-    for name, error in outcome.failures.items():
-        warnings.warn(f"{name} did not land: {error}", stacklevel=1)
-    try:
-        run_dbt(lake_home, "build")
-    except DbtFailed as exc:
-        own = _own_dbt_failures(lake_home)
-        assert not own, f"dbt failed in the health models: {own}"
-        warnings.warn(f"dbt build failed outside the health models: {exc}", stacklevel=1)
-    yield lake_home, outcome.failures
-
-
-def _own_dbt_failures(settings: Settings) -> list[str]:
-    target = settings.dbt_project_dir / "target"
-    results = json.loads((target / "run_results.json").read_text(encoding="utf-8"))
-    nodes = json.loads((target / "manifest.json").read_text(encoding="utf-8"))["nodes"]
-    failed = []
-    for result in results["results"]:
-        if result["status"] not in ("error", "fail"):
-            continue
-        path = nodes.get(result["unique_id"], {}).get("original_file_path", "")
-        if any(part in path for part in OWN_PATHS):
-            failed.append(f"{result['unique_id']}: {result.get('message')}")
-    return failed
+def built(province_warehouse: Settings) -> Settings:
+    """The whole province landed and built once per session (``tests/conftest.py``)."""
+    return province_warehouse
 
 
 def _lake(settings: Settings, source: str, table: str) -> str:
@@ -84,102 +34,6 @@ def _one(con: duckdb.DuckDBPyConnection, sql: str) -> Any:
     row = con.execute(sql).fetchone()
     assert row is not None, sql
     return row[0]
-
-
-def _truth_ids(con: duckdb.DuckDBPyConnection, truth: Path) -> set[str]:
-    return {
-        r[0]
-        for r in con.execute(
-            f"select distinct kpi_id from read_parquet('{truth}') "
-            "where kpi_id like 'YT-%' or kpi_id like 'OPS-HEALTH-%'"
-        ).fetchall()
-    }
-
-
-def _mismatches(
-    con: duckdb.DuckDBPyConnection, truth: Path, kpi_ids: list[str]
-) -> list[tuple[object, ...]]:
-    """Rows where int_kpi__health and the ground truth disagree (missing on either side too)."""
-    ids = ", ".join(f"'{k}'" for k in kpi_ids)
-    return con.execute(
-        f"""
-        with truth as (
-            select * from read_parquet('{truth}') where kpi_id in ({ids})
-        ),
-        mine as (
-            select * from intermediate.{MODEL} where kpi_id in ({ids})
-        )
-        select
-            coalesce(truth.kpi_id, mine.kpi_id) as kpi_id,
-            coalesce(truth.period, mine.period) as period,
-            coalesce(truth.admin_level, mine.admin_level) as admin_level,
-            coalesce(truth.admin_code, mine.admin_code) as admin_code,
-            truth.structure as truth_structure,
-            mine.structure as structure,
-            truth.numerator as truth_numerator,
-            mine.numerator,
-            truth.denominator as truth_denominator,
-            mine.denominator,
-            truth.value as truth_value,
-            mine.value
-        from truth
-        full join mine
-            on
-                truth.kpi_id = mine.kpi_id
-                and truth.period = mine.period
-                and truth.admin_level = mine.admin_level
-                and truth.admin_code = mine.admin_code
-        where
-            truth.kpi_id is null
-            or mine.kpi_id is null
-            or truth.structure != mine.structure
-            or truth.numerator != mine.numerator
-            or truth.denominator != mine.denominator
-            or (truth.value is null) != (mine.value is null)
-            or abs(truth.value - mine.value) > 1e-9
-        order by 1, 2, 3, 4
-        """
-    ).fetchall()
-
-
-def test_health_kpi_inputs_equal_the_ground_truth(
-    built: tuple[Settings, dict[str, str]],
-) -> None:
-    settings, failures = built
-    truth = settings.sim_dir / "ground_truth.parquet"
-    with duckdb.connect(str(settings.build_db), read_only=True) as con:
-        truth_ids = _truth_ids(con, truth)
-        mine = {
-            r[0]
-            for r in con.execute(f"select distinct kpi_id from intermediate.{MODEL}").fetchall()
-        }
-        # Every health id of the ground truth is produced, and nothing the truth does not know.
-        assert truth_ids, "the ground truth has no health KPI ids"
-        assert mine - truth_ids == set(), f"ids without ground truth: {sorted(mine - truth_ids)}"
-        skipped = {k for k in truth_ids if set(KPI_NEEDS.get(k, [])) & set(failures)}
-        for k in sorted(skipped):
-            warnings.warn(f"{k} not compared: a source it needs did not land", stacklevel=1)
-        compared = sorted(truth_ids - skipped)
-        assert set(compared) <= mine, f"ids not produced: {sorted(set(compared) - mine)}"
-        bad = _mismatches(con, truth, compared)
-        assert not bad, f"{len(bad)} rows differ from the ground truth:\n" + "\n".join(
-            map(str, bad[:40])
-        )
-        # Not vacuous: each compared id has rows at the three levels and a non-zero total.
-        for k in compared:
-            levels = {
-                r[0]
-                for r in con.execute(
-                    f"select distinct admin_level from intermediate.{MODEL} where kpi_id = ?", [k]
-                ).fetchall()
-            }
-            assert levels == {"commune", "district", "province"}, (k, levels)
-            total = _one(
-                con,
-                f"select sum(numerator) from intermediate.{MODEL} "
-                f"where kpi_id = '{k}' and admin_level = 'province'",
-            )
-            assert total > 0, k
 
 
 def _ehr_counts(settings: Settings) -> tuple[int, int, int] | None:
@@ -214,9 +68,8 @@ def _csv_ids(folder: Path, pattern: str, column: str) -> set[str]:
     return ids
 
 
-def test_health_facts_add_up_to_the_sources(built: tuple[Settings, dict[str, str]]) -> None:
-    settings, failures = built
-    assert "health_xml130" not in failures, "the XML 130 inbox did not land"
+def test_health_facts_add_up_to_the_sources(built: Settings) -> None:
+    settings = built
     xml1 = _lake(settings, "health_xml130", "xml1")
     xml2 = _lake(settings, "health_xml130", "xml2")
     quarantine = settings.quarantine_dir / "health_xml130"
@@ -269,28 +122,24 @@ def test_health_facts_add_up_to_the_sources(built: tuple[Settings, dict[str, str
         readable = _one(con, "select count(*) from intermediate.int_health__episodes_readable")
         assert readable == len(landed_keys | rejected)
 
-        if "ehr_registry" not in failures:
-            counts = _ehr_counts(settings)
-            assert counts is not None, "the EHR registry database was not found"
-            persons, facilities, residents = counts
-            assert _one(con, "select count(*) from marts.dim_facility") == facilities
-            assert (
-                _one(con, "select count(*) from intermediate.int_health__ehr_persons_latest")
-                == persons
-            )
-            last = _one(con, "select max(period) from marts.fct_ehr_coverage_monthly")
-            got_persons, got_residents = con.execute(
-                "select sum(ehr_persons), sum(residents) from marts.fct_ehr_coverage_monthly "
-                "where period = ?",
-                [last],
-            ).fetchone() or (None, None)
-            # Every record was created by the run's last day, so the last month has them all.
-            assert (got_persons, got_residents) == (persons, residents)
+        counts = _ehr_counts(settings)
+        assert counts is not None, "the EHR registry database was not found"
+        persons, facilities, residents = counts
+        assert _one(con, "select count(*) from marts.dim_facility") == facilities
+        assert (
+            _one(con, "select count(*) from intermediate.int_health__ehr_persons_latest") == persons
+        )
+        last = _one(con, "select max(period) from marts.fct_ehr_coverage_monthly")
+        got_persons, got_residents = con.execute(
+            "select sum(ehr_persons), sum(residents) from marts.fct_ehr_coverage_monthly "
+            "where period = ?",
+            [last],
+        ).fetchone() or (None, None)
+        # Every record was created by the run's last day, so the last month has them all.
+        assert (got_persons, got_residents) == (persons, residents)
 
-        if "health_telemedicine" not in failures:
-            sessions = _csv_ids(settings.sim_dir / "health" / "telemedicine", "*.csv", "session_id")
-            assert _one(con, "select count(*) from marts.fct_telemedicine_session") == len(sessions)
-        if "health_booking" not in failures:
-            bookings = _csv_ids(settings.sim_dir / "health" / "booking", "*.csv", "booking_id")
-            assert bookings
-            assert _one(con, "select count(*) from marts.fct_booking_appointment") == len(bookings)
+        sessions = _csv_ids(settings.sim_dir / "health" / "telemedicine", "*.csv", "session_id")
+        assert _one(con, "select count(*) from marts.fct_telemedicine_session") == len(sessions)
+        bookings = _csv_ids(settings.sim_dir / "health" / "booking", "*.csv", "booking_id")
+        assert bookings
+        assert _one(con, "select count(*) from marts.fct_booking_appointment") == len(bookings)

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -173,55 +172,10 @@ def _limited(lines: list[str], limit: int = 200) -> str:
     return "\n  " + "\n  ".join(lines[:limit]) + more
 
 
-def land_and_build(province: Settings, home: Path) -> Iterator[Settings]:
-    """Extract every source of the session's province into a fresh lake under ``home`` and
-    build the warehouse (the ``lake_home`` fixture's environment, kept while the generator
-    is suspended: one extract and build for a whole test module). Sources whose connector
-    kind is still being written are reported and left out; dbt builds over their empty
-    placeholders."""
-    from connectors.extract import run_extract
-    from connectors.registry import load_registry
-    from iochub.lake_meta import write_registry_snapshot
-    from iochub.settings import get_settings
-    from iochub.warehouse import DbtFailed, run_dbt
-    from tests.conftest import PROVINCE_ENV
-
-    with pytest.MonkeyPatch.context() as patch:
-        for key, value in PROVINCE_ENV.items():
-            patch.setenv(key, value)
-        patch.setenv("IOC_SIM_DIR", str(province.sim_dir))
-        patch.setenv("IOC_HOME", str(home))
-        settings = get_settings()
-        for key, value in settings.tool_environment().items():
-            patch.setenv(key, value)
-        # dbt's artifacts (manifest, run results) of this build, not the shared project's.
-        patch.setenv("DBT_TARGET_PATH", str(home / "dbt_target"))
-        patch.setenv("DBT_LOG_PATH", str(home / "dbt_logs"))
-        failures = {}
-        for name in load_registry(settings):
-            try:
-                run_extract(name, settings)
-            except Exception as error:  # a connector kind still being written: build the rest
-                failures[name] = f"{type(error).__name__}: {error}"[:200]
-        if failures:
-            print(
-                "\nsources that did not land:\n  "
-                + "\n  ".join(f"{name}: {why}" for name, why in sorted(failures.items()))
-            )
-        write_registry_snapshot(settings)
-        try:
-            run_dbt(settings, "build")
-        except DbtFailed as error:  # a node elsewhere failed: the KPI tests check their own
-            print(f"\n{error}")
-        yield settings
-
-
 @pytest.fixture(scope="module")
-def built_province(
-    province: Settings, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Settings]:
-    """The whole province extracted and built once for this module's tests."""
-    yield from land_and_build(province, tmp_path_factory.mktemp("golden") / "home")
+def built_province(province_warehouse: Settings) -> Settings:
+    """The whole province extracted and built once (``tests/conftest.py``)."""
+    return province_warehouse
 
 
 def built_nodes(settings: Settings) -> dict[str, str]:

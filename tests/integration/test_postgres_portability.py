@@ -25,7 +25,6 @@ import pytest
 
 from iochub.settings import Settings
 from iochub.warehouse import dbt_args
-from tests.integration.test_kpi_golden import land_and_build
 
 pytestmark = pytest.mark.integration
 
@@ -57,10 +56,8 @@ COMPARED = (
 
 
 @pytest.fixture(scope="module")
-def built_duckdb(
-    province: Settings, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Settings]:
-    yield from land_and_build(province, tmp_path_factory.mktemp("portability") / "home")
+def built_duckdb(province_warehouse: Settings) -> Settings:
+    return province_warehouse
 
 
 @pytest.fixture(scope="module")

@@ -10,61 +10,26 @@ exactly, values to 1e-9.
 
 from __future__ import annotations
 
-import json
 import sqlite3
-import warnings
-from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlparse
 
 import duckdb
 import pytest
 
-from iochub.pipeline import extract_all
 from iochub.settings import Settings
-from iochub.warehouse import DbtFailed, run_dbt
 
 pytestmark = pytest.mark.integration
 
 SOURCES = ["one_stop", "portal766"]
 MODELS = ("int_kpi__public_services", "int_kpi__public_services__catalogue")
-OWN_PATHS = (
-    "models/staging/public_services/",
-    "models/intermediate/public_services/",
-    "models/marts/public_services/",
-    "models/intermediate/kpi/int_kpi__public_services",
-    "models/intermediate/kpi/_int_kpi__public_services",
-)
 KEY = ("kpi_id", "period", "admin_level", "admin_code", "structure")
 
 
 @pytest.fixture
-def built(lake_home: Settings) -> Iterator[tuple[Settings, dict[str, str]]]:
-    outcome = extract_all(lake_home, SOURCES)
-    for name, error in outcome.failures.items():
-        warnings.warn(f"{name} did not land: {error}", stacklevel=1)
-    try:
-        run_dbt(lake_home, "build")
-    except DbtFailed as exc:
-        own = _own_dbt_failures(lake_home)
-        assert not own, f"dbt failed in the public-services models: {own}"
-        warnings.warn(f"dbt build failed outside the public-services models: {exc}", stacklevel=1)
-    yield lake_home, outcome.failures
-
-
-def _own_dbt_failures(settings: Settings) -> list[str]:
-    target = settings.dbt_project_dir / "target"
-    results = json.loads((target / "run_results.json").read_text(encoding="utf-8"))
-    manifest = json.loads((target / "manifest.json").read_text(encoding="utf-8"))
-    nodes = {**manifest["nodes"], **manifest.get("unit_tests", {})}
-    failed = []
-    for result in results["results"]:
-        if result["status"] not in ("error", "fail"):
-            continue
-        path = nodes.get(result["unique_id"], {}).get("original_file_path", "")
-        if any(part in path for part in OWN_PATHS):
-            failed.append(f"{result['unique_id']}: {result.get('message')}")
-    return failed
+def built(province_warehouse: Settings) -> Settings:
+    """The whole province landed and built once per session (``tests/conftest.py``)."""
+    return province_warehouse
 
 
 def _query(settings: Settings, sql: str) -> list[tuple[Any, ...]]:
@@ -96,9 +61,8 @@ def _truth_rows(
     return {tuple(row[:5]): (row[5], row[6], row[7]) for row in rows}
 
 
-def test_kpis_match_ground_truth(built: tuple[Settings, dict[str, str]]) -> None:
-    settings, failures = built
-    assert "one_stop" not in failures, f"one_stop did not land: {failures['one_stop']}"
+def test_kpis_match_ground_truth(built: Settings) -> None:
+    settings = built
     truth = _truth_rows(settings)
     mine = _kpi_rows(settings)
     assert truth, "the ground truth has no public-services rows"
@@ -172,9 +136,8 @@ def _quarantined_only_dossiers(settings: Settings) -> int:
     return int(row[0]) if row else 0
 
 
-def test_fct_dossier_one_row_per_source_dossier(built: tuple[Settings, dict[str, str]]) -> None:
-    settings, failures = built
-    assert "one_stop" not in failures, f"one_stop did not land: {failures['one_stop']}"
+def test_fct_dossier_one_row_per_source_dossier(built: Settings) -> None:
+    settings = built
     source = _source_distinct_dossiers(settings)
     rejected = _quarantined_only_dossiers(settings)
     [(rows, distinct)] = _query(
@@ -187,14 +150,12 @@ def test_fct_dossier_one_row_per_source_dossier(built: tuple[Settings, dict[str,
     assert rows > 0
 
 
-def test_feed_reconciles_with_kpis(built: tuple[Settings, dict[str, str]]) -> None:
+def test_feed_reconciles_with_kpis(built: Settings) -> None:
     """The QĐ 766 feed's counters equal the KPI numerators/denominators of the same unit-month:
     dvc-progress totalReceived / totalOnTime / totalSynced = 766-2.1 den / num, 766-1.4 num;
     provide-online channelOnlineSum = 766-3.3 num; online-payment totalReceived /
     totalDossierOnlinePaymentSuccess = 766-3.6 den / num (unit 82 = province rows)."""
-    settings, failures = built
-    if "portal766" in failures:
-        pytest.skip(f"portal766 did not land: {failures['portal766']}")
+    settings = built
     mine = _kpi_rows(settings)
     checks = {
         "stg_portal766__dvc_progress": [

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import socket
 import subprocess
 import sys
@@ -166,14 +167,16 @@ def test_publisher_replays_one_day_over_mqtt(make_ctx):
     client.on_message = lambda _c, _u, msg: received.append(msg.payload.decode())
     client.on_subscribe = lambda *_: ready.set()
     client.connect("127.0.0.1", 1883)
-    client.subscribe("iochub/sim/#", qos=1)
+    # A root of its own: a province served at the same time publishes under iochub/sim.
+    root = f"iochub/test-{os.getpid()}"
+    client.subscribe(f"{root}/#", qos=1)
     client.loop_start()
     assert ready.wait(10)
     run = subprocess.run(
         [
             sys.executable,
             *("-m", "simulator.iot.publisher", "--sim-dir", str(ctx.out)),
-            *("--once", "2025-07-01"),
+            *("--once", "2025-07-01", "--topic-root", root),
         ],
         capture_output=True,
         text=True,
