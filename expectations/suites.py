@@ -62,6 +62,7 @@ def _agg_health_episode_daily_commune() -> list[Expectation]:
 
 KPI_STATUSES = ["met", "not met", "in progress", "no data", "no target"]
 KPI_LEVELS = ["commune", "district", "province"]
+SUBTRACTIVE_KPIS = ("766-5.3", "766-5.4")
 
 
 def _fct_kpi_value() -> list[Expectation]:
@@ -83,14 +84,26 @@ def _fct_kpi_value() -> list[Expectation]:
         e.ExpectColumnValuesToMatchRegex(
             column="period", regex=r"^\d{4}(-(0[1-9]|1[0-2])|-Q[1-4])?$"
         ),
+        # 766-5.3 and 766-5.4 subtract rates from a whole (kpis.md §1): they may go below zero.
         e.ExpectColumnValuesToBeBetween(
             column="value",
             min_value=0,
             max_value=1,
-            row_condition='unit=="ratio"',
+            row_condition=f'unit=="ratio" and kpi_id not in {list(SUBTRACTIVE_KPIS)}',
             condition_parser="pandas",
         ),
-        e.ExpectColumnValuesToBeBetween(column="numerator", min_value=0),
+        e.ExpectColumnValuesToBeBetween(
+            column="value",
+            max_value=1,
+            row_condition=f"kpi_id in {list(SUBTRACTIVE_KPIS)}",
+            condition_parser="pandas",
+        ),
+        e.ExpectColumnValuesToBeBetween(
+            column="numerator",
+            min_value=0,
+            row_condition=f"kpi_id not in {list(SUBTRACTIVE_KPIS)}",
+            condition_parser="pandas",
+        ),
         e.ExpectColumnValuesToBeBetween(column="denominator", min_value=0),
         e.ExpectColumnValuesToBeBetween(column="score", min_value=0),
         e.ExpectColumnPairValuesAToBeGreaterThanB(

@@ -42,7 +42,8 @@
 {%- endmacro %}
 
 {#- QĐ 766 points (kpis.md §1): threshold = max points when the value reaches the threshold,
-    else value × max / threshold; linear = value × max; none, or no max points given = null. -#}
+    else value × max / threshold; linear = value × max; none, or no max points given = null.
+    Points never go below zero: 5.3 and 5.4 subtract rates, so their value can be negative. -#}
 {% macro kpi_score(value, scoring_kind, threshold, max_points) -%}
     case
         when {{ value }} is null or {{ max_points }} is null then null
@@ -51,8 +52,11 @@
                 case
                     when {{ value }} >= {{ threshold }}
                         then cast({{ max_points }} as double precision)
+                    when {{ value }} <= 0 then 0.0
                     else {{ value }} * {{ max_points }} / {{ threshold }}
                 end
+        when {{ scoring_kind }} = 'linear' and {{ value }} <= 0
+            then 0.0
         when {{ scoring_kind }} = 'linear'
             then {{ value }} * {{ max_points }}
     end
