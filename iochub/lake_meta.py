@@ -10,6 +10,7 @@ the manifests. Not a batch: no manifest names it, and it is rewritten whole each
 from __future__ import annotations
 
 import os
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -102,9 +103,11 @@ def _quote(name: str) -> str:
 def load_lake_into_postgres(settings: Settings, conninfo: str) -> dict[str, int]:
     """Copy every table of ``lake/raw`` (landed batches and placeholders alike, read the way
     the generated dbt sources read them) into the PostgreSQL database ``conninfo``, replacing
-    what is there. Returns rows per ``source.table``."""
+    what is there, and the lake's own records into schema ``_lake`` (see
+    :func:`load_lake_records_into_postgres`). Returns rows per ``source.table``."""
     import duckdb
 
+    load_lake_records_into_postgres(settings, conninfo)
     loaded: dict[str, int] = {}
     tables = sorted(
         (source_dir.name, table_dir.name)
@@ -158,3 +161,102 @@ def copy_arrow_to_postgres(
         csv.write_csv(arrow, sink, csv.WriteOptions(include_header=False))
         with pg.cursor().copy(f"copy {target} from stdin (format csv)") as copy:
             copy.write(sink.getvalue().to_pybytes())
+
+
+# The lake's records as the meta and quarantine models read them on dbt-postgres
+# (dbt_project/macros/lake_meta.sql; on DuckDB those models read the files themselves).
+_RUNS_SCHEMA = pa.schema(
+    [
+        pa.field("source_name", pa.string()),
+        pa.field("run_id", pa.string()),
+        pa.field("load_date", pa.date32()),
+        pa.field("finished_at", pa.timestamp("us")),
+    ]
+)
+_RUN_TABLES_SCHEMA = pa.schema(
+    [
+        pa.field("source_name", pa.string()),
+        pa.field("run_id", pa.string()),
+        pa.field("table_name", pa.string()),
+        pa.field("rows_in", pa.int64()),
+        pa.field("rows_landed", pa.int64()),
+        pa.field("rows_quarantined", pa.int64()),
+    ]
+)
+_QUARANTINE_SCHEMA = pa.schema(
+    [
+        pa.field(name, pa.string())
+        for name in ("source", "table_name", "item", "reason", "detail", "raw_json", "run_id")
+    ]
+    + [pa.field("quarantined_at", pa.string()), pa.field("load_date", pa.date32())]
+)
+
+
+def load_lake_records_into_postgres(settings: Settings, conninfo: str) -> dict[str, int]:
+    """Copy the lake's records into schema ``_lake`` of ``conninfo``: ``quarantine`` (every
+    rejected row, its content as JSON text), ``runs`` and ``run_tables`` (the committed
+    manifests, flattened) and ``registry`` (the registry snapshot). Returns rows per table."""
+    import duckdb
+
+    from connectors.landing import read_manifests
+
+    manifests = [
+        manifest
+        for source_dir in sorted(settings.manifest_dir.glob("*"))
+        if source_dir.is_dir()
+        for manifest in read_manifests(settings, source_dir.name)
+    ]
+    runs = pa.Table.from_pylist(
+        [
+            {
+                "source_name": m.source,
+                "run_id": m.run_id,
+                "load_date": date.fromisoformat(m.load_date),
+                "finished_at": datetime.fromisoformat(m.finished_at)
+                .astimezone(UTC)
+                .replace(tzinfo=None),
+            }
+            for m in manifests
+        ],
+        schema=_RUNS_SCHEMA,
+    )
+    run_tables = pa.Table.from_pylist(
+        [
+            {
+                "source_name": m.source,
+                "run_id": m.run_id,
+                "table_name": table,
+                "rows_in": rows_in,
+                "rows_landed": m.rows_landed.get(table, 0),
+                "rows_quarantined": m.rows_quarantined.get(table, 0),
+            }
+            for m in manifests
+            for table, rows_in in m.rows_in.items()
+        ],
+        schema=_RUN_TABLES_SCHEMA,
+    )
+    quarantine = _QUARANTINE_SCHEMA.empty_table()
+    if any(settings.quarantine_dir.glob("*/load_date=*/*.parquet")):
+        with duckdb.connect() as duck:
+            quarantine = (
+                duck.execute(
+                    "select source, table_name, item, reason, detail, decode(raw_content) as "
+                    "raw_json, run_id, cast(quarantined_at as varchar) as quarantined_at, "
+                    "cast(load_date as date) as load_date from read_parquet(?, "
+                    "hive_partitioning = true, union_by_name = true)",
+                    [str(settings.quarantine_dir / "*" / "load_date=*" / "*.parquet")],
+                )
+                .fetch_record_batch()
+                .read_all()
+            )
+    registry = write_registry_snapshot(settings)
+    tables = {
+        "quarantine": quarantine,
+        "runs": runs,
+        "run_tables": run_tables,
+        "registry": pq.read_table(registry),
+    }
+    with psycopg.connect(conninfo, autocommit=True) as pg:
+        for name, arrow in tables.items():
+            copy_arrow_to_postgres(pg, "_lake", name, arrow)
+    return {name: arrow.num_rows for name, arrow in tables.items()}

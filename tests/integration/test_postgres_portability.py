@@ -1,18 +1,20 @@
-"""The dbt project is portable: the same models build on dbt-postgres and give the same KPIs.
+"""The dbt project is portable: the whole project builds on dbt-postgres and every mart holds the
+same rows there as on DuckDB.
 
 PostgreSQL cannot read Parquet, so the landed lake is first copied into a scratch database
 (``iochub.lake_meta.load_lake_into_postgres``: ``"<source>"."<table>"``, where the generated
-dbt sources resolve on dbt-postgres). Then ``dbt build --target postgres`` runs the whole
-project. The KPI layer (the catalogue, targets, calendar, fct_kpi_value, kpi_scorecard and
-their tests) must build; every other node that fails there is reported (printed) as a
-portability gap of its model. Finally every row of ``fct_kpi_value`` must be the same on both
-adapters. The meta marts read lake files directly and exist only on DuckDB.
+dbt sources resolve on dbt-postgres, and the lake's quarantine, manifests and registry snapshot
+into schema ``_lake``). Then ``dbt build --target postgres`` runs the whole project: every model,
+seed, data test and unit test must pass. Finally every table of the marts, reference and meta
+schemas is compared row by row with the DuckDB build (numbers to 9 significant digits); only
+the columns that depend on the moment of the build differ by nature and are left out.
 """
 
 from __future__ import annotations
 
+import datetime
+import decimal
 import json
-import math
 import os
 import subprocess
 from collections.abc import Iterator
@@ -29,30 +31,13 @@ from iochub.warehouse import dbt_args
 pytestmark = pytest.mark.integration
 
 PG_SERVER = "postgresql://postgres@127.0.0.1:5432"
-# The KPI framework, built alone on PostgreSQL over the kpi_input rows of the DuckDB build.
-KPI_LAYER_SELECTION = (
-    "kpi_catalogue_seed",
-    "kpi_targets_seed",
-    "kpi_catalogue",
-    "kpi_targets",
-    "dim_date",
-    "fct_kpi_value",
-    "kpi_scorecard",
-)
-COMPARED = (
-    "kpi_value_id",
-    "period_type",
-    "structure",
-    "numerator",
-    "denominator",
-    "value",
-    "period_aggregation",
-    "months_covered",
-    "target_value",
-    "target_year",
-    "status",
-    "score",
-)
+COMPARED_SCHEMAS = ("marts", "reference", "meta")
+# Columns computed from the build's own clock; everything else must be equal.
+BUILD_TIME_COLUMNS = {
+    "meta_source_freshness": {"built_at", "hours_since_success", "is_stale"},
+}
+# Written by the publish gate after dbt, not by a model.
+NOT_DBT = {"gate_result"}
 
 
 @pytest.fixture(scope="module")
@@ -97,110 +82,119 @@ def _dbt_postgres(settings: Settings, database: str, target: Path, *args: str) -
 
 @pytest.fixture(scope="module")
 def built_postgres(built_duckdb: Settings, scratch_database: str) -> dict[str, Any]:
-    """The lake loaded into the scratch database, then two builds on dbt-postgres:
+    """The lake loaded into the scratch database, then the whole project on dbt-postgres."""
+    from iochub.lake_meta import load_lake_into_postgres
 
-    1. the whole project: what does not build there is reported (printed);
-    2. the KPI layer alone, over the kpi_input models' rows copied from the DuckDB build, so
-       the framework's own SQL is tested on PostgreSQL even while a sector model upstream is
-       not portable yet."""
-    from iochub.lake_meta import copy_arrow_to_postgres, load_lake_into_postgres
+    assert load_lake_into_postgres(built_duckdb, f"{PG_SERVER}/{scratch_database}"), (
+        "no lake table loaded"
+    )
+    return _dbt_postgres(built_duckdb, scratch_database, built_duckdb.home / "pg_target")
 
-    conninfo = f"{PG_SERVER}/{scratch_database}"
-    assert load_lake_into_postgres(built_duckdb, conninfo), "no lake table loaded"
-    whole = _dbt_postgres(built_duckdb, scratch_database, built_duckdb.home / "pg_whole")
-    failed = {n: r for n, r in whole.items() if r["status"] not in ("success", "pass")}
-    print(
-        f"\nwhole project on dbt-postgres: {len(whole) - len(failed)} of {len(whole)} nodes "
-        f"built or passed; errors (skipped nodes left out):\n  "
-        + "\n  ".join(
-            f"{node}: {' '.join(r['message'].split())[:160]}"
-            for node, r in sorted(failed.items())
-            if r["status"] in ("error", "fail")
-        )
+
+def test_whole_project_builds_on_postgres(
+    built_duckdb: Settings, built_postgres: dict[str, Any]
+) -> None:
+    on_duckdb = json.loads((built_duckdb.home / "dbt_target" / "run_results.json").read_text())
+    expected = {r["unique_id"] for r in on_duckdb["results"]}
+    missing = sorted(expected - built_postgres.keys())
+    assert not missing, f"{len(missing)} node(s) built on DuckDB did not run on postgres: {missing}"
+    broken = {n: r for n, r in built_postgres.items() if r["status"] not in ("success", "pass")}
+    assert not broken, f"{len(broken)} node(s) fail on dbt-postgres:\n" + "\n".join(
+        f"{node} [{r['status']}]: {' '.join(r['message'].split())[:300]}"
+        for node, r in sorted(broken.items())
     )
-    manifest = json.loads((built_duckdb.home / "dbt_target" / "manifest.json").read_text())
-    inputs = sorted(
-        (node["schema"], node["name"])
-        for node in manifest["nodes"].values()
-        if node["resource_type"] == "model" and "kpi_input" in node["tags"]
-    )
+
+
+def _normal(value: object) -> object:
+    """A value both adapters give alike: numbers to 9 significant digits (DuckDB and
+    PostgreSQL sum doubles in different orders), timestamps naive, the rest as text."""
+    if value is None or isinstance(value, bool):
+        return value
+    if isinstance(value, int | float | decimal.Decimal):
+        return float(f"{float(value):.9g}")
+    if isinstance(value, datetime.datetime):
+        return value.replace(tzinfo=None).isoformat()
+    return str(value)
+
+
+def _table_rows(rows: list[tuple[object, ...]]) -> list[tuple[object, ...]]:
+    return sorted((tuple(_normal(v) for v in row) for row in rows), key=repr)
+
+
+def test_every_mart_equal_on_both_adapters(
+    built_duckdb: Settings, scratch_database: str, built_postgres: dict[str, Any]
+) -> None:
+    broken = [n for n, r in built_postgres.items() if r["status"] not in ("success", "pass")]
+    if broken:
+        pytest.fail("the project did not build on postgres (see the test above)")
+    differences: list[str] = []
+    compared = 0
     with (
         duckdb.connect(str(built_duckdb.build_db), read_only=True) as duck,
-        psycopg.connect(conninfo, autocommit=True) as pg,
+        psycopg.connect(f"{PG_SERVER}/{scratch_database}") as pg,
     ):
-        for schema, name in inputs:
-            rows = duck.execute(f'select * from "{schema}"."{name}"').fetch_record_batch()
-            copy_arrow_to_postgres(pg, schema, name, rows.read_all())
-    kpi = _dbt_postgres(
-        built_duckdb,
-        scratch_database,
-        built_duckdb.home / "pg_kpi",
-        "--select",
-        " ".join(KPI_LAYER_SELECTION),
-        "--indirect-selection",
-        "cautious",
-    )
-    return {"whole": whole, "kpi": kpi, "inputs": inputs}
-
-
-def test_kpi_layer_builds_on_postgres(built_postgres: dict[str, Any]) -> None:
-    kpi: dict[str, dict[str, str]] = built_postgres["kpi"]
-    for model in ("fct_kpi_value", "kpi_scorecard"):
-        assert f"model.iochub.{model}" in kpi, f"{model} was not run on postgres"
-    tests = [node for node in kpi if node.startswith("test.")]
-    assert tests, "no dbt test of the KPI layer ran on postgres"
-    broken = {node: r for node, r in kpi.items() if r["status"] not in ("success", "pass")}
-    assert not broken, "the KPI layer does not build on dbt-postgres:\n" + "\n".join(
-        f"{node} [{r['status']}]: {r['message']}" for node, r in sorted(broken.items())
-    )
-
-
-def _rows(rows: list[tuple[object, ...]]) -> dict[str, tuple[object, ...]]:
-    return {str(row[0]): tuple(row[1:]) for row in rows}
-
-
-def _same(a: object, b: object) -> bool:
-    if a is None or b is None:
-        return a is None and b is None
-    if isinstance(a, int | float) and isinstance(b, int | float):
-        return math.isclose(float(a), float(b), rel_tol=1e-9, abs_tol=1e-9)
-    return str(a) == str(b)
-
-
-def test_kpi_values_equal_on_both_adapters(
-    built_duckdb: Settings,
-    scratch_database: str,
-    built_postgres: dict[str, Any],
-) -> None:
-    if built_postgres["kpi"].get("model.iochub.fct_kpi_value", {}).get("status") != "success":
-        pytest.fail("fct_kpi_value did not build on postgres (see the test above)")
-    columns = ", ".join(COMPARED)
-    with duckdb.connect(str(built_duckdb.build_db), read_only=True) as con:
-        on_duckdb = _rows(con.execute(f"select {columns} from marts.fct_kpi_value").fetchall())
-    with psycopg.connect(f"{PG_SERVER}/{scratch_database}") as pg:
-        on_postgres = _rows(pg.execute(f"select {columns} from marts.fct_kpi_value").fetchall())
-    if not on_duckdb:
-        pytest.skip("fct_kpi_value is empty: no sector KPI model yet, nothing to compare")
-    assert on_duckdb.keys() == on_postgres.keys(), (
-        f"rows only on duckdb: {sorted(on_duckdb.keys() - on_postgres.keys())[:50]}; "
-        f"only on postgres: {sorted(on_postgres.keys() - on_duckdb.keys())[:50]}"
-    )
-    differences = [
-        f"{key} {name}: duckdb {a!r}, postgres {b!r}"
-        for key, row in sorted(on_duckdb.items(), key=lambda item: str(item[0]))
-        for name, a, b in zip(COMPARED[1:], row, on_postgres[key], strict=True)
-        if not _same(a, b)
-    ]
-    assert not differences, f"{len(differences)} value(s) differ:\n  " + "\n  ".join(
-        differences[:200]
-    )
+        tables = duck.execute(
+            "select table_schema, table_name from information_schema.tables "
+            "where table_type = 'BASE TABLE' and table_schema in (?, ?, ?) order by all",
+            list(COMPARED_SCHEMAS),
+        ).fetchall()
+        for schema, table in tables:
+            if table in NOT_DBT:
+                continue
+            columns = [
+                name
+                for (name,) in duck.execute(
+                    "select column_name from information_schema.columns where table_schema = ? "
+                    "and table_name = ? order by ordinal_position",
+                    [schema, table],
+                ).fetchall()
+                if name not in BUILD_TIME_COLUMNS.get(table, set())
+            ]
+            select = ", ".join(f'"{c}"' for c in columns)
+            on_duckdb = _table_rows(
+                duck.execute(f'select {select} from {schema}."{table}"').fetchall()
+            )
+            on_postgres = _table_rows(
+                pg.execute(f'select {select} from {schema}."{table}"').fetchall()
+            )
+            compared += 1
+            if on_duckdb != on_postgres:
+                only_duck = set(on_duckdb) - set(on_postgres)
+                only_pg = set(on_postgres) - set(on_duckdb)
+                example = dict(zip(columns, next(iter(only_duck or only_pg), ()), strict=False))
+                differences.append(
+                    f"{schema}.{table}: {len(on_duckdb)} rows on duckdb, {len(on_postgres)} on "
+                    f"postgres; {len(only_duck)} only on duckdb, {len(only_pg)} only on "
+                    f"postgres, e.g. {example}"
+                )
+    assert compared >= 30, f"only {compared} tables compared"
+    assert not differences, "\n".join(differences)
 
 
 def test_lake_loader_round_trips(built_duckdb: Settings, scratch_database: str) -> None:
-    """Every landed table has the same row count in PostgreSQL as in the lake."""
-    from iochub.lake_meta import load_lake_into_postgres
+    """Every landed table has the same row count in PostgreSQL as in the lake, and so have the
+    lake's records: quarantined rows, committed runs and their per-table counts. (Runs last:
+    reloading a table drops the dbt views over it.)"""
+    from connectors.landing import read_manifests
+    from iochub.lake_meta import load_lake_into_postgres, load_lake_records_into_postgres
 
-    loaded = load_lake_into_postgres(built_duckdb, f"{PG_SERVER}/{scratch_database}")
+    conninfo = f"{PG_SERVER}/{scratch_database}"
+    records = load_lake_records_into_postgres(built_duckdb, conninfo)
+    manifests = [
+        m
+        for folder in built_duckdb.manifest_dir.iterdir()
+        for m in read_manifests(built_duckdb, folder.name)
+    ]
+    assert records["runs"] == len(manifests) > 0
+    assert records["run_tables"] == sum(len(m.rows_in) for m in manifests)
+    quarantined = sum(sum(m.rows_quarantined.values()) for m in manifests)
+    with psycopg.connect(conninfo) as pg:
+        in_pg = pg.execute(
+            "select count(*) from _lake.quarantine where table_name is not null"
+        ).fetchall()[0][0]
+    assert in_pg == quarantined > 0, f"quarantined rows: manifests {quarantined}, postgres {in_pg}"
+
+    loaded = load_lake_into_postgres(built_duckdb, conninfo)
     with duckdb.connect() as con, psycopg.connect(f"{PG_SERVER}/{scratch_database}") as pg:
         for name, rows in loaded.items():
             source, table = name.split(".")

@@ -95,9 +95,6 @@ with unioned as (
     {%- endfor %}
 )
 
-select *
+select distinct on (system_code, table_name, record_id) *
 from unioned
-qualify row_number() over (
-    partition by system_code, table_name, record_id
-    order by run_id desc
-) = 1
+order by system_code asc, table_name asc, record_id asc, run_id desc

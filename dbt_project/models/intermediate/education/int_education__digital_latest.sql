@@ -1,21 +1,15 @@
 -- One row per school and term of the digital-transformation sheet (latest landing run wins),
 -- with the term's teachers and classes alongside.
 with digital as (
-    select *
+    select distinct on (school_year, term_code, school_code) *
     from {{ ref('stg_education_exports__digital') }}
-    qualify row_number() over (
-        partition by school_year, term_code, school_code
-        order by run_id desc, source_file desc
-    ) = 1
+    order by school_year asc, term_code asc, school_code asc, run_id desc, source_file desc
 ),
 
 teachers as (
-    select *
+    select distinct on (school_year, term_code, school_code) *
     from {{ ref('stg_education_exports__teachers') }}
-    qualify row_number() over (
-        partition by school_year, term_code, school_code
-        order by run_id desc, source_file desc
-    ) = 1
+    order by school_year asc, term_code asc, school_code asc, run_id desc, source_file desc
 ),
 
 classes as (
@@ -25,12 +19,15 @@ classes as (
         school_code,
         sum(classes) as classes
     from (
-        select *
+        select distinct on (school_year, term_code, school_code, grade) *
         from {{ ref('stg_education_exports__classes') }}
-        qualify row_number() over (
-            partition by school_year, term_code, school_code, grade
-            order by run_id desc, source_file desc
-        ) = 1
+        order by
+            school_year asc,
+            term_code asc,
+            school_code asc,
+            grade asc,
+            run_id desc,
+            source_file desc
     ) as latest_classes
     group by school_year, term_code, school_code
 )

@@ -1,7 +1,4 @@
 -- One row per school, term and grade (latest landing run wins).
-select *
+select distinct on (school_year, term_code, school_code, grade) *
 from {{ ref('stg_education_exports__enrolment') }}
-qualify row_number() over (
-    partition by school_year, term_code, school_code, grade
-    order by run_id desc, source_file desc
-) = 1
+order by school_year asc, term_code asc, school_code asc, grade asc, run_id desc, source_file desc

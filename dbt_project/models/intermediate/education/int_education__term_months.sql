@@ -1,3 +1,4 @@
+-- sqlfluff:templater:jinja:load_macros_from_path:macros
 -- The months each term's export stands for (HK1 September–January, HK2 February–May), up to
 -- the data horizon: the newest month for which the warehouse holds any record of the
 -- education, statistics, IoT or agriculture sources (a month not reached yet has no value).
@@ -10,19 +11,19 @@ with terms as (
 ),
 
 newest as (
-    select strftime(max(export_date), '%Y-%m') as newest_month
+    select {{ month_key("max(export_date)") }} as newest_month
     from terms
     union all
     select max(period) as newest_month
     from {{ ref('stg_statistics_feed__indicators') }}
     union all
-    select strftime(max(observed_at), '%Y-%m') as newest_month
+    select {{ month_key("max(observed_at)") }} as newest_month
     from {{ ref('stg_iot_csv_backfill__water_readings') }}
     union all
-    select strftime(max(night_of), '%Y-%m') as newest_month
+    select {{ month_key("max(night_of)") }} as newest_month
     from {{ ref('stg_iot_csv_backfill__light_trap_counts') }}
     union all
-    select strftime(max(report_date), '%Y-%m') as newest_month
+    select {{ month_key("max(report_date)") }} as newest_month
     from {{ ref('int_agriculture__deliveries') }}
 ),
 
@@ -32,7 +33,8 @@ horizon as (
 ),
 
 month_offsets as (
-    select unnest(range(0, 5)) as offset_months
+    select month_offset.offset_months
+    from (values (0), (1), (2), (3), (4)) as month_offset (offset_months)
 ),
 
 term_months as (
@@ -40,11 +42,11 @@ term_months as (
         terms.school_year,
         terms.term_code,
         terms.export_date,
-        strftime(
-            make_date(year(terms.export_date), month(terms.export_date), 1)
-            + to_months(month_offsets.offset_months),
-            '%Y-%m'
-        ) as period
+        {{ month_key(dbt.dateadd(
+            'month',
+            'month_offsets.offset_months',
+            "cast(date_trunc('month', terms.export_date) as date)"
+        )) }} as period
     from terms
     cross join month_offsets
     where month_offsets.offset_months < case terms.term_code when 'HK1' then 5 else 4 end

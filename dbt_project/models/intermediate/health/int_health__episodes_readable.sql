@@ -32,10 +32,13 @@ with claims as (
     from {{ ref('stg_health_xml130__episodes_quarantined') }}
 )
 
-select *
+select distinct on (facility_code, episode_id) *
 from claims
 where facility_code is not null and episode_id is not null
-qualify row_number() over (
-    partition by facility_code, episode_id
-    order by is_landed desc, file_date desc, run_id desc, source_file desc
-) = 1
+order by
+    facility_code asc,
+    episode_id asc,
+    is_landed desc,
+    file_date desc,
+    run_id desc,
+    source_file desc

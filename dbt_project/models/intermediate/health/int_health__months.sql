@@ -1,3 +1,4 @@
+-- sqlfluff:templater:jinja:load_macros_from_path:macros
 -- The months the health systems cover: every calendar month from the first to the last day
 -- with health activity (an XML 130 export, a telemedicine session, a booking). Snapshot and
 -- per-facility indicators get a row for each of them, activity or not.
@@ -31,7 +32,7 @@ days as (
 )
 
 select
-    strftime(month_start, '%Y-%m') as period,
+    {{ month_key("month_start") }} as period,
     month_start,
     max(date_day) as month_end
 from days

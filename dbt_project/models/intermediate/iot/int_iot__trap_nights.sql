@@ -1,20 +1,24 @@
+-- sqlfluff:templater:jinja:load_macros_from_path:macros
 -- One row per light-trap night (message_id) with the catch per species as columns, from the
 -- CSV backfill and the MQTT stream (de-duplicated per message and species: CSV first, then the
 -- latest run). bph_count is null when the brown-planthopper count was quarantined (a sensor
 -- fault): such a night is not a valid observation.
 with unioned as (
-    select * from {{ ref('stg_iot_csv_backfill__light_trap_counts') }}
-    union all by name
-    select * from {{ ref('stg_iot_mqtt__light_trap_counts') }}
+    {{ union_by_name([
+        ref('stg_iot_csv_backfill__light_trap_counts'),
+        ref('stg_iot_mqtt__light_trap_counts'),
+    ]) }}
 ),
 
 species as (
-    select *
+    select distinct on (message_id, species_code) *
     from unioned
-    qualify row_number() over (
-        partition by message_id, species_code
-        order by case channel when 'csv' then 0 else 1 end, run_id desc, source_file desc
-    ) = 1
+    order by
+        message_id asc,
+        species_code asc,
+        case channel when 'csv' then 0 else 1 end asc,
+        run_id desc,
+        source_file desc
 )
 
 select

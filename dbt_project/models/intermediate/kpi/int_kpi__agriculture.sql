@@ -12,8 +12,8 @@ with operating as (
         'province' as admin_level,
         '82' as admin_code,
         '2025' as structure,
-        cast(sum(cast(is_delivered as integer)) as double) as numerator,
-        cast(count(*) as double) as denominator
+        cast(sum(cast(is_delivered as integer)) as double precision) as numerator,
+        cast(count(*) as double precision) as denominator
     from {{ ref('fct_agri_system_delivery') }}
     group by period
 ),
@@ -65,7 +65,7 @@ planted_area as (
         admin_level,
         admin_code,
         structure,
-        cast(sum(planted_ha) as double) as numerator,
+        cast(sum(planted_ha) as double precision) as numerator,
         1.0 as denominator
     from planted_units
     group by period, admin_level, admin_code, structure

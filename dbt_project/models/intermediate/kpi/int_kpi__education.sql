@@ -15,7 +15,8 @@ with pupils as (
 ),
 
 kpi_ids as (
-    select unnest(['GD-01', 'OPS-SCHOOLS-DIGITAL', 'OPS-ENROLMENT']) as kpi_id
+    select ids.kpi_id
+    from (values ('GD-01'), ('OPS-SCHOOLS-DIGITAL'), ('OPS-ENROLMENT')) as ids (kpi_id)
 ),
 
 schools as (
@@ -97,8 +98,8 @@ select
     admin_level,
     admin_code,
     structure,
-    cast(sum(numerator) as double) as numerator,
-    cast(count(*) as double) as denominator,
+    cast(sum(numerator) as double precision) as numerator,
+    cast(count(*) as double precision) as denominator,
     sum(numerator) / count(*) as value  -- noqa: RF04
 from units
 group by kpi_id, period, admin_level, admin_code, structure

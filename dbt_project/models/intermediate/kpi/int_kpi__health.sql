@@ -1,3 +1,4 @@
+-- sqlfluff:templater:jinja:load_macros_from_path:macros
 {{ config(tags=['kpi_input']) }}
 -- Health KPI inputs, on the current commune, the old district (months before July 2025) and
 -- province 82 (the ground truth's conventions):
@@ -24,7 +25,7 @@ coverage as (
 
 episodes as (
     select
-        strftime(readable.admitted_at, '%Y-%m') as period,
+        {{ month_key("readable.admitted_at") }} as period,
         readable.current_commune_code as commune_code,
         case
             when readable.admitted_at < cast('2025-07-01' as date)
@@ -39,7 +40,7 @@ episodes as (
 reporting as (
     select distinct
         facility_code,
-        strftime(file_date, '%Y-%m') as period
+        {{ month_key("file_date") }} as period
     from {{ ref('int_health__xml130_files_readable') }}
 ),
 
@@ -204,7 +205,7 @@ summed as (
         admin_level,
         admin_code,
         structure,
-        cast(sum(numerator) as double) as numerator,
+        cast(sum(numerator) as double precision) as numerator,
         case
             when
                 kpi_id in (
@@ -213,7 +214,7 @@ summed as (
                     'OPS-HEALTH-BOOKINGS'
                 )
                 then 1.0
-            else cast(sum(denominator) as double)
+            else cast(sum(denominator) as double precision)
         end as denominator
     from units
     group by kpi_id, period, admin_level, admin_code, structure

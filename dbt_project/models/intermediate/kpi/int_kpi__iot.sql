@@ -13,8 +13,8 @@ salinity as (
     select
         station_code,
         period,
-        cast(sum(cast(is_salinity_alert as integer)) as double) as numerator,
-        cast(count(*) as double) as denominator
+        cast(sum(cast(is_salinity_alert as integer)) as double precision) as numerator,
+        cast(count(*) as double precision) as denominator
     from {{ ref('fct_iot_reading_hourly') }}
     group by station_code, period
 ),
@@ -23,8 +23,8 @@ insects as (
     select
         station_code,
         period,
-        cast(sum(cast(is_bph_alert as integer)) as double) as numerator,
-        cast(count(*) as double) as denominator
+        cast(sum(cast(is_bph_alert as integer)) as double precision) as numerator,
+        cast(count(*) as double precision) as denominator
     from {{ ref('fct_insect_trap_nightly') }}
     where is_valid_night
     group by station_code, period
@@ -50,7 +50,7 @@ reporting as (
     select
         stations.station_code,
         months.period,
-        cast(active.station_code is not null as double) as numerator,
+        case when active.station_code is not null then 1.0 else 0.0 end as numerator,
         1.0 as denominator
     from stations
     cross join months

@@ -232,7 +232,8 @@ select
     cast(admin_level as varchar) as admin_level,
     cast(admin_code as varchar) as admin_code,
     cast(structure as varchar) as structure,
-    cast(numerator as double) as numerator,
-    cast(denominator as double) as denominator,
-    cast(numerator as double) / nullif(cast(denominator as double), 0) as value  -- noqa: RF04
+    cast(numerator as double precision) as numerator,
+    cast(denominator as double precision) as denominator,
+    cast(numerator as double precision)
+    / nullif(cast(denominator as double precision), 0) as value  -- noqa: RF04
 from levels

@@ -1,3 +1,4 @@
+-- sqlfluff:templater:jinja:load_macros_from_path:macros
 {{ config(tags=['kpi_input']) }}
 -- QĐ 766 catalogue-level and per-procedure indicators, province 82 only (the catalogue is the
 -- province's; it has no commune dimension), one row per month of the one-stop data, computed at
@@ -13,10 +14,6 @@
 -- citizen procedures with ≥1 VNeID dossier of the month / citizen procedures. Only counted
 -- dossiers (received, first copy, not quarantined) mark a procedure. 1.1–1.3 get a row only when
 -- the month has a denominator.
-{#- Weekday index of a day (Mon–Fri count since Monday 3 January 2000, a weekend day counting
-    as the Friday before): working days after a up to b = index(b) − index(a). -#}
-{%- set day_offset = "datediff('day', date '2000-01-03', {d})" %}
-{%- set weekday_index = "(5 * floor(" ~ day_offset ~ " / 7) + least(" ~ day_offset ~ " % 7, 4))" %}
 with months as (
     select * from {{ ref('int_public_services__months') }}
 ),
@@ -38,9 +35,9 @@ publications as (
         decisions.effective_on,
         made_public.made_public_on,
         made_public.is_content_complete,
-        {{ weekday_index.format(d='decisions.decided_on') }} as decided_index,
-        {{ weekday_index.format(d='decisions.effective_on') }} as effective_index,
-        {{ weekday_index.format(d='made_public.made_public_on') }} as made_public_index
+        {{ working_day_index('decisions.decided_on') }} as decided_index,
+        {{ working_day_index('decisions.effective_on') }} as effective_index,
+        {{ working_day_index('made_public.made_public_on') }} as made_public_index
     from {{ ref('int_public_services__publication_decisions') }} as decisions
     left join {{ ref('int_public_services__publications_public') }} as made_public
         on decisions.publication_code = made_public.publication_code
@@ -69,7 +66,7 @@ published_on_time as (
     from months
     inner join publication_deadlines
         on
-            strftime(publication_deadlines.decided_on, '%Y-%m') = months.period
+            {{ month_key("publication_deadlines.decided_on") }} = months.period
             and months.cut_on >= publication_deadlines.decided_on
     group by months.period
 ),
@@ -90,7 +87,7 @@ public_on_time as (
     from months
     inner join publication_deadlines
         on
-            strftime(publication_deadlines.public_due_on, '%Y-%m') = months.period
+            {{ month_key("publication_deadlines.public_due_on") }} = months.period
             and months.cut_on >= publication_deadlines.public_due_on
     group by months.period
 ),
@@ -209,7 +206,8 @@ select
     cast('province' as varchar) as admin_level,
     cast('82' as varchar) as admin_code,
     cast('2025' as varchar) as structure,
-    cast(numerator as double) as numerator,
-    cast(denominator as double) as denominator,
-    cast(numerator as double) / nullif(cast(denominator as double), 0) as value  -- noqa: RF04
+    cast(numerator as double precision) as numerator,
+    cast(denominator as double precision) as denominator,
+    cast(numerator as double precision)
+    / nullif(cast(denominator as double precision), 0) as value  -- noqa: RF04
 from indicators

@@ -1,3 +1,4 @@
+-- sqlfluff:templater:jinja:load_macros_from_path:macros
 -- What the QĐ 766 dossier indicators need of each dossier (simulator/public_services/kpi.py is
 -- the specification), one row per dossier. Dates are compared by calendar day.
 -- - is_counted: received (NgayTiepNhan set, status not 1 or 3) and not quarantined.
@@ -104,7 +105,7 @@ with_end as (
     select
         base.*,
         coalesce(
-            base.finished_on, last_day(base.received_on)
+            base.finished_on, {{ dbt.last_day('base.received_on', 'month') }}
         ) as on_time_end_on
     from base
 ),
@@ -115,25 +116,19 @@ pauses as (
         count(*) as supplement_request_count,
         sum(greatest(
             0,
-            datediff(
-                'day',
-                cast(supplements.requested_at as date),
-                least(
-                    coalesce(cast(supplements.supplemented_at as date), with_end.on_time_end_on),
-                    with_end.on_time_end_on
-                )
-            )
+            {{ dbt.datediff(
+                "cast(supplements.requested_at as date)",
+                "least(coalesce(cast(supplements.supplemented_at as date), with_end.on_time_end_on), with_end.on_time_end_on)",
+                'day'
+            ) }}
         )) as paused_days,
         sum(greatest(
             0,
-            datediff(
-                'day',
-                cast(supplements.requested_at as date),
-                least(
-                    coalesce(cast(supplements.supplemented_at as date), with_end.finished_on),
-                    with_end.finished_on
-                )
-            )
+            {{ dbt.datediff(
+                "cast(supplements.requested_at as date)",
+                "least(coalesce(cast(supplements.supplemented_at as date), with_end.finished_on), with_end.finished_on)",
+                'day'
+            ) }}
         )) as paused_days_to_finish
     from with_end
     inner join supplements
@@ -161,7 +156,7 @@ select
     with_end.is_online_procedure,
     with_end.is_result_required,
     log_facts.withdrawn_at,
-    strftime(with_end.received_on, '%Y-%m') as reception_period,
+    {{ month_key("with_end.received_on") }} as reception_period,
     coalesce(pauses.supplement_request_count, 0) as supplement_request_count,
     coalesce(pauses.paused_days, 0) as paused_days,
     coalesce(
@@ -175,7 +170,7 @@ select
         when with_end.status_code in (9, 10) and with_end.finished_on is not null
             then greatest(
                 0,
-                datediff('day', with_end.received_on, with_end.finished_on)
+                {{ dbt.datediff('with_end.received_on', 'with_end.finished_on', 'day') }}
                 - coalesce(pauses.paused_days_to_finish, 0)
             )
     end as processing_days,

@@ -1,3 +1,4 @@
+-- sqlfluff:templater:jinja:load_macros_from_path:macros
 -- The months the one-stop data covers and each month's cut: every calendar month from the first
 -- submission to the end of the data (the day of the last row change landed, updated_at), cut at
 -- the month's last day or, for the last month, at the end of the data.
@@ -21,7 +22,7 @@ days as (
 )
 
 select
-    strftime(month_start, '%Y-%m') as period,
+    {{ month_key("month_start") }} as period,
     month_start,
     max(date_day) as cut_on
 from days

@@ -1,16 +1,17 @@
+-- sqlfluff:templater:jinja:load_macros_from_path:macros
 -- Per agriculture system and month: whether it delivered (≥1 landed row dated in the month, in
 -- any of its tables), with rows and tables delivered; every system × every month from the first
 -- to the last month any system delivered (a system silent in a month gets a row with false).
 with deliveries as (
     select
         system_code,
-        strftime(report_date, '%Y-%m') as period,
+        {{ month_key("report_date") }} as period,
         count(*) as rows_delivered,
         count(distinct table_name) as tables_delivered,
         count(distinct report_date) as delivery_days,
         max(report_date) as last_report_date
     from {{ ref('int_agriculture__deliveries') }}
-    group by system_code, strftime(report_date, '%Y-%m')
+    group by system_code, {{ month_key("report_date") }}
 ),
 
 bounds as (

@@ -19,7 +19,7 @@ with current_provinces as (
         province_name,
         latitude,
         longitude,
-        cast(null as double) as area_km2
+        cast(null as double precision) as area_km2
     from {{ ref('admin_province_2025') }}
 ),
 
@@ -38,7 +38,7 @@ current_communes as (
         province_name,
         latitude,
         longitude,
-        cast(area_km2 as double) as area_km2
+        cast(area_km2 as double precision) as area_km2
     from {{ ref('admin_unit_2025') }}
 ),
 
@@ -57,7 +57,7 @@ legacy_provinces as (
         province_name,
         latitude,
         longitude,
-        cast(null as double) as area_km2
+        cast(null as double precision) as area_km2
     from {{ ref('admin_province_legacy') }}
 ),
 
@@ -76,7 +76,7 @@ legacy_districts as (
         province_name,
         latitude,
         longitude,
-        cast(null as double) as area_km2
+        cast(null as double precision) as area_km2
     from {{ ref('admin_district_legacy') }}
 ),
 
@@ -95,7 +95,7 @@ legacy_communes as (
         province_name,
         latitude,
         longitude,
-        cast(null as double) as area_km2
+        cast(null as double precision) as area_km2
     from {{ ref('admin_unit_legacy') }}
 ),
 

@@ -1,12 +1,9 @@
 -- One row per school: its identity as its latest term export states it (name, level,
 -- ownership, current commune), with the terms it reported.
 with latest as (
-    select *
+    select distinct on (school_code) *
     from {{ ref('int_education__school_terms') }}
-    qualify row_number() over (
-        partition by school_code
-        order by export_date desc, run_id desc
-    ) = 1
+    order by school_code asc, export_date desc, run_id desc
 ),
 
 reported as (

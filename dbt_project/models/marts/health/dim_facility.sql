@@ -3,12 +3,9 @@
 -- located at its old commune and district and at the current commune (resolved through the
 -- crosswalk), with the registry's cashless and telemedicine flags.
 with facilities as (
-    select *
+    select distinct on (facility_code) *
     from {{ ref('stg_ehr_registry__facilities') }}
-    qualify row_number() over (
-        partition by facility_code
-        order by run_id desc
-    ) = 1
+    order by facility_code asc, run_id desc
 ),
 
 located as (

@@ -1,12 +1,10 @@
+-- sqlfluff:templater:jinja:load_macros_from_path:macros
 -- Lịch hẹn khám đặt trực tuyến — one row per booking (the export repeats rows and a month can
 -- land again: the latest run wins), located at the booked facility's current commune.
 with bookings as (
-    select *
+    select distinct on (booking_id) *
     from {{ ref('stg_health_booking__appointments') }}
-    qualify row_number() over (
-        partition by booking_id
-        order by run_id desc, source_file desc
-    ) = 1
+    order by booking_id asc, run_id desc, source_file desc
 )
 
 select
@@ -20,8 +18,10 @@ select
     facilities.commune_code,
     facilities.legacy_district_code,
     cast(bookings.booked_at as date) as booking_date,
-    strftime(bookings.booked_at, '%Y-%m') as period,
-    date_diff('day', cast(bookings.booked_at as date), bookings.appointment_date) as lead_days
+    {{ month_key("bookings.booked_at") }} as period,
+    {{ dbt.datediff(
+        'cast(bookings.booked_at as date)', 'bookings.appointment_date', 'day'
+    ) }} as lead_days
 from bookings
 left join {{ ref('dim_facility') }} as facilities
     on bookings.facility_code = facilities.facility_code

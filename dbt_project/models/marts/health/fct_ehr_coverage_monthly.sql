@@ -4,12 +4,9 @@
 -- created by the month's last day, and among them those with an electronic medical book and
 -- those using remote booking (flags are a snapshot: a record counts from its creation month).
 with population as (
-    select *
+    select distinct on (legacy_commune_code) *
     from {{ ref('stg_ehr_registry__commune_population') }}
-    qualify row_number() over (
-        partition by legacy_commune_code
-        order by run_id desc
-    ) = 1
+    order by legacy_commune_code asc, run_id desc
 ),
 
 created as (
@@ -61,7 +58,7 @@ select
     snapshot.remote_booking_persons,
     case
         when population.residents > 0
-            then cast(snapshot.ehr_persons as double) / population.residents
+            then cast(snapshot.ehr_persons as double precision) / population.residents
     end as ehr_coverage_rate
 from snapshot
 inner join population

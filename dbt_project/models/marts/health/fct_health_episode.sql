@@ -1,3 +1,4 @@
+-- sqlfluff:templater:jinja:load_macros_from_path:macros
 -- Lượt khám chữa bệnh — one row per treatment episode (XML1), latest version, with its drug
 -- lines summarised, the residence commune as sent and resolved to the current structure, and
 -- the treating facility. Patient identifiers are pseudonyms; no clear personal data.
@@ -42,7 +43,7 @@ select
     episodes.referred_to_facility_code,
     facilities.facility_kind,
     episodes.file_date,
-    strftime(episodes.admitted_at, '%Y-%m') as admission_period
+    {{ month_key("episodes.admitted_at") }} as admission_period
 from episodes
 left join drug_lines
     on

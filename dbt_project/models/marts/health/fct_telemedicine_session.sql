@@ -1,12 +1,10 @@
+-- sqlfluff:templater:jinja:load_macros_from_path:macros
 -- Phiên khám chữa bệnh từ xa — one row per telemedicine session (a re-exported month lands a
 -- session again: the latest run wins), located at the spoke facility's current commune.
 with sessions as (
-    select *
+    select distinct on (session_id) *
     from {{ ref('stg_health_telemedicine__sessions') }}
-    qualify row_number() over (
-        partition by session_id
-        order by run_id desc, source_file desc
-    ) = 1
+    order by session_id asc, run_id desc, source_file desc
 )
 
 select
@@ -19,7 +17,7 @@ select
     spokes.commune_code,
     spokes.legacy_district_code,
     cast(sessions.started_at as date) as session_date,
-    strftime(sessions.started_at, '%Y-%m') as period,
+    {{ month_key("sessions.started_at") }} as period,
     hubs.facility_code is not null as is_hub_in_province
 from sessions
 left join {{ ref('dim_facility') }} as spokes

@@ -1,10 +1,11 @@
+-- sqlfluff:templater:jinja:load_macros_from_path:macros
 -- Light-trap catches per trap and night, per species, with the brown-planthopper alert flag
 -- (more than 3,000 in one trap-night: an immigration peak calling for a field check).
 select
     nights.message_id,
     nights.station_code,
     nights.night_of,
-    strftime(nights.night_of, '%Y-%m') as period,
+    {{ month_key("nights.night_of") }} as period,
     stations.commune_code,
     nights.bph_count,
     nights.wbph_count,

@@ -1,10 +1,11 @@
+-- sqlfluff:templater:jinja:load_macros_from_path:macros
 -- Water-quality readings per station and hour: averages, the number of valid readings and
 -- threshold flags (salinity above 4 ‰, the figure the Mekong delta's salinity bulletins use for
 -- rice; kpis.md §4 threshold alerts).
 select
     readings.station_code,
     date_trunc('hour', readings.observed_at) as observed_hour,
-    strftime(readings.observed_at, '%Y-%m') as period,
+    {{ month_key("readings.observed_at") }} as period,
     stations.commune_code,
     count(*) as readings,
     avg(readings.salinity_ppt) as salinity_ppt_avg,
@@ -21,5 +22,5 @@ left join {{ ref('dim_station') }} as stations
 group by
     readings.station_code,
     date_trunc('hour', readings.observed_at),
-    strftime(readings.observed_at, '%Y-%m'),
+    {{ month_key("readings.observed_at") }},
     stations.commune_code

@@ -1,10 +1,7 @@
+-- sqlfluff:templater:jinja:load_macros_from_path:macros
 -- Citizen petitions (phản ánh, kiến nghị), one row per petition, with the QĐ 766-5.2 on-time
 -- test: handled within its limit (15 working days; refusal 2; supplement request 5) counted in
 -- working days (Mon–Fri) after the reception day; a petition not yet handled is not on time.
-{#- Weekday index of a day (Mon–Fri count since Monday 3 January 2000, a weekend day counting
-    as the Friday before): working days after a up to b = index(b) − index(a). -#}
-{%- set day_offset = "datediff('day', date '2000-01-03', {d})" %}
-{%- set weekday_index = "(5 * floor(" ~ day_offset ~ " / 7) + least(" ~ day_offset ~ " % 7, 4))" %}
 with petitions as (
     select * from {{ ref('int_public_services__petitions') }}
 ),
@@ -29,8 +26,8 @@ counted as (
             when timed.handled_on is not null
                 then greatest(
                     0,
-                    {{ weekday_index.format(d='timed.handled_on') }}
-                    - {{ weekday_index.format(d='timed.received_on') }}
+                    {{ working_day_index('timed.handled_on') }}
+                    - {{ working_day_index('timed.received_on') }}
                 )
         end as working_days_to_handle
     from timed
@@ -41,7 +38,7 @@ select
     dossier_code,
     received_at,
     received_on,
-    strftime(received_on, '%Y-%m') as reception_period,
+    {{ month_key("received_on") }} as reception_period,
     outcome_code,
     outcome_name,
     handled_at,

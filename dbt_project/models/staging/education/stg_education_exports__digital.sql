@@ -1,11 +1,11 @@
+-- sqlfluff:templater:jinja:load_macros_from_path:macros
 -- Sheet "ChuyenDoiSo": digital transformation per school; Có/Không decoded to booleans. The
 -- "Học bạ số" column exists from HK1 2025-2026 (null before): a lake holding only older
--- exports has no such column, so an empty typed row supplies it (union by name).
+-- exports has no such column, so it reads as null there (optional_column).
+{%- set digital = source('education_exports', 'chuyen_doi_so') %}
+
 with source as (
-    select * from {{ source('education_exports', 'chuyen_doi_so') }}
-    union all by name
-    select cast(null as varchar) as hoc_ba_so
-    where false
+    select * from {{ digital }}
 )
 
 select
@@ -19,7 +19,7 @@ select
     load_date,
     coalesce(phan_mem_quan_ly_nha_truong__co_khong = 'Có', false) as has_digital_management,
     coalesce(thu_hoc_phi_khong_dung_tien_mat = 'Có', false) as has_cashless_tuition,
-    case hoc_ba_so
+    case {{ optional_column(digital, 'hoc_ba_so', 'varchar') }}
         when 'Có' then true
         when 'Không' then false
     end as has_digital_records

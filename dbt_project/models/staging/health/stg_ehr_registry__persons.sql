@@ -1,3 +1,4 @@
+-- sqlfluff:templater:jinja:load_macros_from_path:macros
 -- Persons with an electronic health record (người có hồ sơ sức khỏe điện tử), one row per landed
 -- record: the incremental cursor on last_updated re-reads a record each time it is updated, so a
 -- person can appear in several runs (int_health__ehr_persons_latest keeps the latest).
@@ -20,5 +21,5 @@ select
     _run_id as run_id,
     load_date,
     cast(sex as integer) as sex_code,
-    try_cast(birth_date as integer) as birth_year
+    {{ cast_or_null('birth_date', 'integer') }} as birth_year
 from source

@@ -1,3 +1,4 @@
+-- sqlfluff:templater:jinja:load_macros_from_path:macros
 with source as (
     select * from {{ source('health_xml130', 'xml2') }}
 ),
@@ -11,12 +12,12 @@ renamed as (
         _run_id as run_id,
         _source_file as source_file,
         load_date,
-        try_cast(stt as integer) as line_no,
-        try_cast(so_luong as double) as quantity,
-        try_cast(don_gia as double) as unit_price_vnd,
-        try_cast(thanh_tien_bv as double) as amount_vnd,
-        try_cast(t_bhtt as double) as insurance_paid_vnd,
-        try_strptime(ngay_yl, '%Y%m%d%H%M') as ordered_at
+        {{ cast_or_null('stt', 'integer') }} as line_no,
+        {{ cast_or_null('so_luong', 'double precision') }} as quantity,
+        {{ cast_or_null('don_gia', 'double precision') }} as unit_price_vnd,
+        {{ cast_or_null('thanh_tien_bv', 'double precision') }} as amount_vnd,
+        {{ cast_or_null('t_bhtt', 'double precision') }} as insurance_paid_vnd,
+        {{ parse_compact_timestamp('ngay_yl') }} as ordered_at
     from source
 )
 

@@ -2,13 +2,12 @@
 -- XML1 (TONG_HOP) episodes as landed, one row per landed record, typed, with the code lists
 -- MA_LOAI_KCB / MA_LOAI_RV decoded and the residence commune resolved to the current structure
 -- (a non-empty MAHUYEN_CU_TRU marks the sent MAXA_CU_TRU as an old code; the sent code is kept).
--- MA_NOI_DEN is optional: a lake whose files never carried it has no such column, so an empty
--- typed row is unioned by name to provide it.
+-- MA_NOI_DEN is optional: a lake whose files never carried it has no such column, which then
+-- reads as null (optional_column).
+{%- set xml1 = source('health_xml130', 'xml1') %}
+
 with source as (
-    select * from {{ source('health_xml130', 'xml1') }}
-    union all by name
-    select cast(null as varchar) as ma_noi_den
-    where 1 = 0
+    select * from {{ xml1 }}
 ),
 
 renamed as (
@@ -27,17 +26,19 @@ renamed as (
         _run_id as run_id,
         _source_file as source_file,
         load_date,
-        try_cast(ngay_sinh as integer) as birth_year,
+        {{ cast_or_null('ngay_sinh', 'integer') }} as birth_year,
         nullif(trim(mahuyen_cu_tru), '') as residence_district_code,
-        nullif(trim(ma_noi_den), '') as referred_to_facility_code,
-        try_strptime(ngay_vao, '%Y%m%d%H%M') as admitted_at,
-        try_strptime(ngay_ra, '%Y%m%d%H%M') as discharged_at,
-        try_cast(so_ngay_dtri as integer) as treatment_days,
-        try_cast(t_tongchi_bv as double) as total_cost_vnd,
-        try_cast(t_bhtt as double) as insurance_paid_vnd,
-        coalesce(try_cast(t_bncct as double), 0)
-        + coalesce(try_cast(t_bntt as double), 0) as patient_paid_vnd,
-        cast(strptime(_file_created_on, '%Y%m%d') as date) as file_date
+        nullif(
+            trim({{ optional_column(xml1, 'ma_noi_den', 'varchar') }}), ''
+        ) as referred_to_facility_code,
+        {{ parse_compact_timestamp('ngay_vao') }} as admitted_at,
+        {{ parse_compact_timestamp('ngay_ra') }} as discharged_at,
+        {{ cast_or_null('so_ngay_dtri', 'integer') }} as treatment_days,
+        {{ cast_or_null('t_tongchi_bv', 'double precision') }} as total_cost_vnd,
+        {{ cast_or_null('t_bhtt', 'double precision') }} as insurance_paid_vnd,
+        coalesce({{ cast_or_null('t_bncct', 'double precision') }}, 0)
+        + coalesce({{ cast_or_null('t_bntt', 'double precision') }}, 0) as patient_paid_vnd,
+        {{ parse_compact_date('_file_created_on') }} as file_date
     from source
 )
 

@@ -5,26 +5,19 @@
 -- the row as JSON, personal data already pseudonymised). They are readable claims: the episode
 -- counts in OPS-HEALTH-EPISODES and its file in OPS-HEALTH-FACILITIES-REPORTING, but not in the
 -- episode fact. Whole files rejected (malformed XML, invalid base64) are unreadable: not here.
--- Only DuckDB reads the lake; elsewhere (and on a lake without quarantine) an empty typed set.
-{%- set quarantine = lake_root() ~ '/quarantine/health_xml130/load_date=*/*.parquet' %}
+with quarantine_rows as (
+    {{ lake_quarantine('health_xml130') }}
+),
 
-with quarantined as (
-    {%- if lake_files_exist(quarantine) %}
-        select
-            cast(reason as varchar) as reason,
-            cast(run_id as varchar) as run_id,
-            cast(load_date as date) as load_date,
-            decode(raw_content) as raw_json
-        from read_parquet('{{ quarantine }}', hive_partitioning = true)
-        where table_name = 'xml1'
-    {%- else %}
-        select
-            cast(null as varchar) as reason,
-            cast(null as varchar) as run_id,
-            cast(null as date) as load_date,
-            cast(null as varchar) as raw_json
-        where 1 = 0
-    {%- endif %}
+quarantined as (
+    select
+        table_name,
+        reason,
+        run_id,
+        load_date,
+        raw_json
+    from quarantine_rows
+    where table_name = 'xml1'
 ),
 
 fields as (
@@ -32,19 +25,15 @@ fields as (
         reason,
         run_id,
         load_date,
-        json_extract_string(raw_json, '$.MA_CSKCB') as facility_code,
-        json_extract_string(raw_json, '$.MA_LK') as episode_id,
-        json_extract_string(raw_json, '$.MAXA_CU_TRU') as residence_commune_code,
-        json_extract_string(raw_json, '$._source_file') as source_file,
+        {{ json_text('raw_json', 'MA_CSKCB') }} as facility_code,
+        {{ json_text('raw_json', 'MA_LK') }} as episode_id,
+        {{ json_text('raw_json', 'MAXA_CU_TRU') }} as residence_commune_code,
+        {{ json_text('raw_json', '_source_file') }} as source_file,
         nullif(
-            trim(json_extract_string(raw_json, '$.MAHUYEN_CU_TRU')), ''
+            trim({{ json_text('raw_json', 'MAHUYEN_CU_TRU') }}), ''
         ) as residence_district_code,
-        try_strptime(
-            json_extract_string(raw_json, '$.NGAY_VAO'), '%Y%m%d%H%M'
-        ) as admitted_at,
-        cast(try_strptime(
-            json_extract_string(raw_json, '$._file_created_on'), '%Y%m%d'
-        ) as date) as file_date
+        {{ parse_compact_timestamp(json_text('raw_json', 'NGAY_VAO')) }} as admitted_at,
+        {{ parse_compact_date(json_text('raw_json', '_file_created_on')) }} as file_date
     from quarantined
 )
 

@@ -1,3 +1,4 @@
+-- sqlfluff:templater:jinja:load_macros_from_path:macros
 -- XML13 referral certificates (giấy chuyển tuyến), one row per landed record. The 3176 layout
 -- renamed MA_NOI_DI / MA_NOI_DEN to MA_CSKCB_DI / MA_CSKCB_DEN; the landing contract maps the
 -- old names onto the new ones, so both layouts arrive in the same columns.
@@ -19,6 +20,6 @@ select
     _run_id as run_id,
     _source_file as source_file,
     load_date,
-    try_strptime(ngay_vao, '%Y%m%d%H%M') as admitted_at,
-    try_strptime(ngay_ra, '%Y%m%d%H%M') as discharged_at
+    {{ parse_compact_timestamp('ngay_vao') }} as admitted_at,
+    {{ parse_compact_timestamp('ngay_ra') }} as discharged_at
 from source

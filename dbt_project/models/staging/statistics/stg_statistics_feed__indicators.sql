@@ -27,9 +27,9 @@ renamed as (
             when 'huyen' then 'district'
             when 'xa' then 'commune'
         end as admin_level,
-        cast(tu_so as double) as numerator,
-        cast(mau_so as double) as denominator,
-        cast(ty_le as double) / 100 as published_rate,
+        cast(tu_so as double precision) as numerator,
+        cast(mau_so as double precision) as denominator,
+        cast(ty_le as double precision) / 100 as published_rate,
         cast(ky_bao_cao || '-01' as date) as period_start
     from source
 )
