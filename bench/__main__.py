@@ -13,7 +13,7 @@ from collections.abc import Callable
 from rich.console import Console
 from rich.table import Table
 
-from bench import sim_scale1, sql_extract
+from bench import dbt_build, sim_scale1, sql_extract
 from bench.landing import landing_cases
 from bench.sim_generate import sim_cases
 from bench.xml130_decode import decode_cases
@@ -21,7 +21,8 @@ from bench.xml130_decode import decode_cases
 Case = tuple[str, str, Callable[[], int], int]  # group, case, function, repeats
 # ``python -m bench [group ...]`` runs only those groups (all by default). ``sql`` runs each
 # case in a subprocess of its own (peak memory per case) and prints its own table; ``scale1``
-# generates the whole demo province at full size (about 10 minutes and 45 GB of disk).
+# generates the whole demo province at full size (about 10 minutes and 45 GB of disk); ``dbt``
+# builds the warehouse on DuckDB and on PostgreSQL from a province landed at scale 0.1 and 1.
 GROUPS: dict[str, Callable[[], list[Case]]] = {
     "decode": decode_cases,
     "landing": landing_cases,
@@ -40,7 +41,16 @@ def best_of(fn: Callable[[], int], repeats: int = 5) -> tuple[float, int]:
 
 
 def main() -> None:
-    separate = ["sql", "scale1"]
+    separate: dict[str, Callable[[list[str]], None]] = {
+        "sql": sql_extract.main,
+        "scale1": sim_scale1.main,
+        "dbt": dbt_build.main,
+    }
+    # A separate group named first takes the options that follow it:
+    # ``python -m bench dbt --scale 0.1 --months 12``.
+    if len(sys.argv) > 1 and sys.argv[1] in separate:
+        separate[sys.argv[1]](sys.argv[2:])
+        return
     chosen = sys.argv[1:] or [*GROUPS, *separate]
     unknown = set(chosen) - {*GROUPS, *separate}
     if unknown:
@@ -49,10 +59,9 @@ def main() -> None:
         )
     if [g for g in chosen if g in GROUPS]:
         in_process([g for g in chosen if g in GROUPS])
-    if "sql" in chosen:
-        sql_extract.main([])
-    if "scale1" in chosen:
-        sim_scale1.main([])
+    for name, run in separate.items():
+        if name in chosen:
+            run([])
 
 
 def in_process(chosen: list[str]) -> None:

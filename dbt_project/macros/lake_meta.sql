@@ -6,13 +6,25 @@
     macro gives the same columns on every adapter.
 #}
 
-{#- Quarantined rows (of one source, or all): source_name, table_name ('_item' for a whole
-    rejected item), reason, run_id, load_date and the rejected row as JSON text (raw_json). -#}
-{% macro lake_quarantine(source_name=none) -%}
-    {{ return(adapter.dispatch('lake_quarantine', 'iochub')(source_name)) }}
+{#- Quarantined rows (of one source and some of its tables, or all): source_name, table_name
+    ('_item' for a whole rejected item), reason, run_id, load_date and the rejected row as JSON
+    text (raw_json). -#}
+{% macro lake_quarantine(source_name=none, tables=none) -%}
+    {{ return(adapter.dispatch('lake_quarantine', 'iochub')(source_name, tables)) }}
 {%- endmacro %}
 
-{% macro duckdb__lake_quarantine(source_name) -%}
+{#- The where clause of lake_quarantine's source and tables filter. -#}
+{% macro lake_quarantine_filter(source_name, tables, source_column) -%}
+    where true
+    {%- if source_name %}
+        and {{ source_column }} = '{{ source_name }}'
+    {%- endif %}
+    {%- if tables %}
+        and table_name in ('{{ tables | join("', '") }}')
+    {%- endif %}
+{%- endmacro %}
+
+{% macro duckdb__lake_quarantine(source_name, tables) -%}
     {%- set folder = lake_root() ~ '/quarantine/' ~ (source_name or '*') %}
     {%- set files = folder ~ '/load_date=*/*.parquet' %}
     {%- if lake_files_exist(files) %}
@@ -24,12 +36,13 @@
             cast(load_date as date) as load_date,
             decode(raw_content) as raw_json
         from read_parquet('{{ files }}', hive_partitioning = true, union_by_name = true)
+        {{ lake_quarantine_filter(none, tables, 'source') }}
     {%- else %}
         {{ empty_quarantine() }}
     {%- endif %}
 {%- endmacro %}
 
-{% macro default__lake_quarantine(source_name) -%}
+{% macro default__lake_quarantine(source_name, tables) -%}
     select
         source as source_name,
         coalesce(table_name, '_item') as table_name,
@@ -38,9 +51,7 @@
         cast(load_date as date) as load_date,
         raw_json
     from _lake.quarantine
-    {%- if source_name %}
-        where source = '{{ source_name }}'
-    {%- endif %}
+    {{ lake_quarantine_filter(source_name, tables, 'source') }}
 {%- endmacro %}
 
 {% macro empty_quarantine() -%}

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-
 # Dispatching macros that render a whole row set rather than an expression.
 ROW_SETS = {"lake_quarantine", "lake_runs", "lake_run_tables", "lake_registry"}
 

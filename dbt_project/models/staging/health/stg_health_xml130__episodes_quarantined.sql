@@ -5,19 +5,8 @@
 -- the row as JSON, personal data already pseudonymised). They are readable claims: the episode
 -- counts in OPS-HEALTH-EPISODES and its file in OPS-HEALTH-FACILITIES-REPORTING, but not in the
 -- episode fact. Whole files rejected (malformed XML, invalid base64) are unreadable: not here.
-with quarantine_rows as (
-    {{ lake_quarantine('health_xml130') }}
-),
-
-quarantined as (
-    select
-        table_name,
-        reason,
-        run_id,
-        load_date,
-        raw_json
-    from quarantine_rows
-    where table_name = 'xml1'
+with quarantined as (
+    {{ lake_quarantine('health_xml130', ['xml1']) }}
 ),
 
 fields as (

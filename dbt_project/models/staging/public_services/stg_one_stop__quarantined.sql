@@ -3,19 +3,8 @@
 -- raw_content the row as JSON): a dossier row (future NgayTiepNhan, NgayKetThucXuLy before
 -- NgayTiepNhan) or a fee row (negative Gia). A dossier with such a row is unreadable for the
 -- KPIs.
-with quarantine_rows as (
-    {{ lake_quarantine('one_stop') }}
-),
-
-quarantined as (
-    select
-        table_name,
-        reason,
-        run_id,
-        load_date,
-        raw_json
-    from quarantine_rows
-    where table_name in ('ho_so', 'danh_sach_le_phi')
+with quarantined as (
+    {{ lake_quarantine('one_stop', ['ho_so', 'danh_sach_le_phi']) }}
 )
 
 select
