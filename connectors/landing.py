@@ -210,7 +210,10 @@ class BatchWriter:
         spec, buffered = self._buffers.pop(table, (None, []))
         if spec is None or not buffered:
             return
-        batch = pa.concat_tables(buffered, promote_options="permissive")
+        # One contiguous chunk per column: a batch gathered from thousands of files is otherwise
+        # thousands of tiny chunks, and DuckDB gives each chunk a vector of its own (measured:
+        # a year of XML 130 at scale 0.1 ran out of 19 GB in the contract query without this).
+        batch = pa.concat_tables(buffered, promote_options="permissive").combine_chunks()
         self._check_and_write(spec, batch)
 
     def _check_and_write(self, spec: TableSpec, batch: pa.Table) -> None:

@@ -62,14 +62,21 @@ class Connection(_Model):
         if value is None:
             where = self.env or f"Airflow connection {self.airflow_conn_id}"
             raise RegistryError(f"{where} is not set")
-        return value.format(
-            sim=settings.sim_dir,
-            home=settings.home,
-            pg=settings.sim_pg_url,
-            mysql=settings.sim_mysql_url,
-            db_prefix=settings.sim_db_prefix,
-            sim_port_base=settings.sim_port_base,
-        )
+        return expand_placeholders(value, settings)
+
+
+def expand_placeholders(text: str, settings: Settings) -> str:
+    """A registry value with the demo's placeholders filled in: {sim} {home} {pg} {mysql}
+    {db_prefix} {sim_port_base} {sim_topic_root}."""
+    return text.format(
+        sim=settings.sim_dir,
+        home=settings.home,
+        pg=settings.sim_pg_url,
+        mysql=settings.sim_mysql_url,
+        db_prefix=settings.sim_db_prefix,
+        sim_port_base=settings.sim_port_base,
+        sim_topic_root=settings.sim_topic_root,
+    )
 
 
 class ColumnType(StrEnum):

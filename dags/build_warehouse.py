@@ -1,4 +1,5 @@
-"""``build_warehouse``: dbt build (astronomer-cosmos) → publish gate (GX) → atomic publish.
+"""``build_warehouse``: dbt build (astronomer-cosmos) → publish gate (GX) → atomic publish →
+open alerts sent (iochub.alerts).
 
 Runs when any landed table's Asset is updated by an extract DAG, one run at a time. A failed dbt
 test or gate stops the run before publish, so ``serving.duckdb`` keeps the last good warehouse.
@@ -79,4 +80,14 @@ with DAG(
 
         return publish_serving(_settings.build_db, _settings.serving_db)
 
-    dbt_build >> quality_gate() >> publish()
+    @task(task_id="notify_alerts")
+    def notify_alerts() -> dict[str, object]:
+        from iochub.alerts import notify_open_alerts
+
+        result = notify_open_alerts(_settings)
+        if result.failed:
+            # Failed, so Airflow retries it; the channels that worked are not sent twice.
+            raise RuntimeError(f"alert channel(s) failed: {result.failed}")
+        return {"open_alerts": result.open_alerts, "sent": result.sent}
+
+    dbt_build >> quality_gate() >> publish() >> notify_alerts()

@@ -10,6 +10,7 @@ import logging
 import sys
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
@@ -17,6 +18,9 @@ from rich.table import Table
 
 from iochub import superset
 from iochub.settings import REPO_ROOT, get_settings
+
+if TYPE_CHECKING:
+    from iochub.alerts import NotifyResult
 
 app = typer.Typer(
     help="iochub — the data hub of a provincial Intelligent Operation Center (IOC).",
@@ -33,6 +37,9 @@ privacy_app = typer.Typer(
 )
 dbt_app = typer.Typer(help="The dbt project's generated parts.", no_args_is_help=True)
 docs_app = typer.Typer(help="Documentation generated from the project.", no_args_is_help=True)
+alerts_app = typer.Typer(
+    help="Operational alerts of the published warehouse (meta.alerts).", no_args_is_help=True
+)
 demo_app = typer.Typer(
     help="The laptop demo: pipeline through Airflow, UIs in the background.", no_args_is_help=True
 )
@@ -43,6 +50,7 @@ app.add_typer(privacy_app, name="privacy")
 app.add_typer(dbt_app, name="dbt")
 app.add_typer(docs_app, name="docs")
 app.add_typer(demo_app, name="demo")
+app.add_typer(alerts_app, name="alerts")
 app.add_typer(superset.app, name="superset")
 
 console = Console(stderr=True)
@@ -393,6 +401,16 @@ def build() -> None:
         f"[green]published[/green] {len(outcome.published)} tables "
         f"({len(outcome.gate.outcomes)} expectations passed)"
     )
+    _report_alerts(outcome.alerts)
+
+
+def _report_alerts(result: NotifyResult | None) -> None:
+    if result is None:
+        return
+    sent = ", ".join(f"{name} {count}" for name, count in result.sent.items()) or "no channel set"
+    console.print(f"{result.open_alerts} open alert(s); sent: {sent}")
+    for name, error in result.failed.items():
+        console.print(f"[red]alert channel {name} failed[/red]: {error} (retried next publish)")
 
 
 @app.command()
@@ -408,6 +426,48 @@ def run() -> None:
     except (DbtFailed, GateFailed) as exc:
         _fail(str(exc))
     console.print(f"[green]published[/green] {settings.serving_db}: {outcome.published}")
+    _report_alerts(outcome.alerts)
+
+
+@alerts_app.command("list")
+def alerts_list(
+    all_episodes: bool = typer.Option(False, "--all", help="Closed episodes too."),
+) -> None:
+    """The alerts of the published warehouse: the open ones, or every episode with --all."""
+    from iochub.alerts import read_alerts
+
+    settings = get_settings()
+    if not settings.serving_db.exists():
+        _fail(f"no published warehouse at {settings.serving_db}: run `ioc build` first")
+    alerts = read_alerts(settings.serving_db, only_open=not all_episodes)
+    table = Table(title=f"{len(alerts)} {'alert episode(s)' if all_episodes else 'open alert(s)'}")
+    for column in ("severity", "rule", "subject", "since", "measure", "threshold"):
+        table.add_column(column)
+    for alert in alerts:
+        table.add_row(
+            alert.severity,
+            alert.alert_rule,
+            f"{alert.subject_name} ({alert.subject_code})",
+            alert.started_at or "-",
+            f"{alert.measure:g} {alert.measure_unit}",
+            f"{alert.threshold:g}",
+        )
+    console.print(table)
+
+
+@alerts_app.command("notify")
+def alerts_notify() -> None:
+    """Send the open alerts each configured channel has not had (IOC_ALERT_WEBHOOK_URL,
+    IOC_ALERT_SMTP with IOC_ALERT_EMAIL_TO)."""
+    from iochub.alerts import configured_notifiers, notify_open_alerts
+
+    settings = get_settings()
+    if not configured_notifiers(settings):
+        _fail("no alert channel set: set IOC_ALERT_WEBHOOK_URL and/or IOC_ALERT_SMTP")
+    result = notify_open_alerts(settings)
+    _report_alerts(result)
+    if result.failed:
+        raise typer.Exit(1)
 
 
 @demo_app.command("up")

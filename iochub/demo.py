@@ -61,7 +61,7 @@ def up(settings: Settings, say: Callable[[str], None]) -> None:
     for name, error in outcome.failures.items():
         say(f"   {name} failed (the others landed): {error}")
     say(f"   {len(outcome.manifests)} source(s) landed")
-    say("5/7 running build_warehouse through Airflow (dbt build → GX gate → publish)")
+    say("5/7 running build_warehouse through Airflow (dbt build → GX gate → publish → alerts)")
     airflow_services.test_dag(settings, "build_warehouse")
     say("6/7 starting Superset and importing the dashboards")
     superset.bootstrap(settings, echo=False)

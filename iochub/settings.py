@@ -36,6 +36,11 @@ class Settings:
     # Where the demo province lives; IOC_HOME/sim unless IOC_SIM_DIR says otherwise (tests
     # share one generated province between many throwaway homes).
     sim_dir_override: Path | None = None
+    # Where open alerts are sent after each publish (iochub.alerts); none set = not sent.
+    alert_webhook_url: str | None = None
+    alert_smtp: str | None = None  # host:port of the mail relay
+    alert_email_from: str = "iochub@localhost"
+    alert_email_to: tuple[str, ...] = ()
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -56,9 +61,23 @@ class Settings:
             sim_dir_override=(
                 Path(os.environ["IOC_SIM_DIR"]).resolve() if os.environ.get("IOC_SIM_DIR") else None
             ),
+            alert_webhook_url=os.environ.get("IOC_ALERT_WEBHOOK_URL") or None,
+            alert_smtp=os.environ.get("IOC_ALERT_SMTP") or None,
+            alert_email_from=os.environ.get("IOC_ALERT_EMAIL_FROM", cls.alert_email_from),
+            alert_email_to=tuple(
+                address.strip()
+                for address in os.environ.get("IOC_ALERT_EMAIL_TO", "").split(",")
+                if address.strip()
+            ),
         )
 
     # --- storage layout (see DESIGN.md "Storage") -------------------------------------------
+    @property
+    def sim_topic_root(self) -> str:
+        """The MQTT topic root of the demo province's stations, one per database prefix, so two
+        provinces served at once (a demo and a test session) do not hear each other."""
+        return "iochub/" + (self.sim_db_prefix.rstrip("_") or "sim")
+
     @property
     def sim_dir(self) -> Path:
         return self.sim_dir_override or self.home / "sim"

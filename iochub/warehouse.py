@@ -1,7 +1,8 @@
-"""The build stage: dbt builds ``build.duckdb`` from the lake, then the gate, then publish.
+"""The build stage: dbt builds ``build.duckdb`` from the lake, then the gate, then publish, then
+the open alerts go out (iochub.alerts).
 
 ``ioc build`` and ``ioc run`` call :func:`build_and_publish`; the ``build_warehouse`` DAG runs
-the same three steps as separate tasks (dbt through astronomer-cosmos).
+the same steps as separate tasks (dbt through astronomer-cosmos).
 """
 
 from __future__ import annotations
@@ -9,11 +10,12 @@ from __future__ import annotations
 import logging
 import os
 import subprocess
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from connectors.landing import write_placeholders
 from connectors.registry import load_registry
 from expectations.gate import GateFailed, GateResult, run_publish_gate
+from iochub.alerts import NotifyResult, notify_open_alerts
 from iochub.lake_meta import write_registry_snapshot
 from iochub.publish import publish
 from iochub.settings import Settings
@@ -29,6 +31,7 @@ class DbtFailed(Exception):
 class BuildOutcome:
     gate: GateResult
     published: dict[str, int]
+    alerts: NotifyResult | None = None
 
 
 def dbt_args(settings: Settings, *command: str) -> list[str]:
@@ -79,5 +82,7 @@ def gate_and_publish(settings: Settings, run_id: str) -> BuildOutcome:
 
 
 def build_and_publish(settings: Settings, run_id: str) -> BuildOutcome:
+    """dbt build → gate → publish, then the open alerts of what was published go out."""
     run_dbt(settings, "build")
-    return gate_and_publish(settings, run_id)
+    outcome = gate_and_publish(settings, run_id)
+    return replace(outcome, alerts=notify_open_alerts(settings))

@@ -45,7 +45,7 @@ import paho.mqtt.client as mqtt
 
 from connectors.kinds.base import ExtractRun, SourceUnavailable
 from connectors.landing import records_to_arrow
-from connectors.registry import MqttSpec, Source, TableSpec
+from connectors.registry import MqttSpec, Source, TableSpec, expand_placeholders
 
 log = logging.getLogger(__name__)
 
@@ -71,13 +71,16 @@ class _Inbox:
     session_present: bool = False
 
 
-def connect(source: Source, url: str, inbox: _Inbox) -> mqtt.Client:
-    """A connected client with the source's persistent session, subscribed to its topics."""
+def connect(
+    source: Source, url: str, inbox: _Inbox, topics: dict[str, str], client_id: str
+) -> mqtt.Client:
+    """A connected client with the source's persistent session, subscribed to its tables'
+    ``topics`` (placeholders filled in)."""
     spec = source.mqtt
     assert spec is not None, "mqtt sources declare an mqtt: block"
     client = mqtt.Client(
         mqtt.CallbackAPIVersion.VERSION2,
-        client_id=spec.client_id,
+        client_id=client_id,
         clean_session=False,  # the broker keeps our subscription and queue between runs
         protocol=mqtt.MQTTv311,
         manual_ack=True,
@@ -90,8 +93,8 @@ def connect(source: Source, url: str, inbox: _Inbox) -> mqtt.Client:
             inbox.connect_error = str(code)
             return
         inbox.session_present = bool(getattr(flags, "session_present", False))
-        topics: list[tuple[str, int]] = [(t.topic, spec.qos) for t in source.tables if t.topic]
-        client.subscribe(topics)
+        subscriptions: list[tuple[str, int]] = [(topic, spec.qos) for topic in topics.values()]
+        client.subscribe(subscriptions)
 
     def on_subscribe(*_args: object) -> None:
         inbox.subscribed = True
@@ -124,7 +127,7 @@ def connect(source: Source, url: str, inbox: _Inbox) -> mqtt.Client:
             )
     if inbox.connect_error is not None:
         raise SourceUnavailable(
-            f"{source.name}: MQTT broker {host}:{port} refused client {spec.client_id}: "
+            f"{source.name}: MQTT broker {host}:{port} refused client {client_id}: "
             f"{inbox.connect_error}; check the broker's authentication and ACLs."
         )
     return client
@@ -133,9 +136,10 @@ def connect(source: Source, url: str, inbox: _Inbox) -> mqtt.Client:
 class _Handler:
     """Turns received messages into rows per table, de-duplicated, and lands micro-batches."""
 
-    def __init__(self, run: ExtractRun, spec: MqttSpec) -> None:
+    def __init__(self, run: ExtractRun, spec: MqttSpec, topics: dict[str, str]) -> None:
         self.run = run
         self.spec = spec
+        self.topics = topics
         self.rows: dict[str, list[dict[str, str | None]]] = {}
         self.recent: dict[str, list[str]] = {}
         self.seen: dict[str, set[str]] = {}
@@ -149,7 +153,8 @@ class _Handler:
 
     def table_for(self, topic: str) -> TableSpec | None:
         for table in self.run.source.tables:
-            if table.topic and mqtt.topic_matches_sub(table.topic, topic):
+            subscribed = self.topics.get(table.name)
+            if subscribed and mqtt.topic_matches_sub(subscribed, topic):
                 return table
         return None
 
@@ -226,8 +231,10 @@ def extract_mqtt(run: ExtractRun) -> None:
     spec = source.mqtt
     assert spec is not None, "mqtt sources declare an mqtt: block"
     inbox = _Inbox()
-    client = connect(source, run.connection(), inbox)
-    handler = _Handler(run, spec)
+    topics = {t.name: expand_placeholders(t.topic, run.settings) for t in source.tables if t.topic}
+    client_id = expand_placeholders(spec.client_id, run.settings)
+    client = connect(source, run.connection(), inbox, topics, client_id)
+    handler = _Handler(run, spec, topics)
     received = 0
     started = time.monotonic()
     try:

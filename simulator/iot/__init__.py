@@ -37,7 +37,7 @@ class IotSector:
                     "--loop",
                 ],
                 port=None,
-                description="replays the stations' messages to Mosquitto (iochub/sim/...)",
+                description="replays the stations' messages to Mosquitto (iochub/<db prefix>/...)",
             )
         ]
 

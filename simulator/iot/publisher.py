@@ -2,7 +2,8 @@
 
 ``python -m simulator.iot.publisher --sim-dir DIR [--host H] [--port P] [--speed N] [--loop]``
 publishes every line of ``DIR/iot/messages/*.jsonl`` in order (QoS 1) on
-``iochub/sim/water/<station>`` or ``iochub/sim/insect/<station>``, sleeping between messages for
+``<root>/water/<station>`` or ``<root>/insect/<station>`` (root ``iochub/<database prefix>``,
+``iochub/sim`` for the demo, or ``--topic-root``), sleeping between messages for
 the observed-time gap divided by ``--speed`` (0: as fast as possible). ``--once YYYY-MM-DD``
 publishes that one day and exits (tests). If the broker cannot be reached it says so and exits
 with status 2; the JSONL files remain the fallback.
@@ -20,6 +21,8 @@ from datetime import datetime
 from pathlib import Path
 
 import paho.mqtt.client as mqtt
+
+from iochub.settings import get_settings
 
 TOPIC_PREFIX = "iochub/sim"
 
@@ -91,7 +94,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--once", metavar="YYYY-MM-DD", help="publish this day, then exit")
     parser.add_argument("--loop", action="store_true", help="start over after the last day")
     parser.add_argument(
-        "--topic-root", default=TOPIC_PREFIX, help="topics are <root>/<kind>/<station>"
+        "--topic-root",
+        default=get_settings().sim_topic_root,
+        help="topics are <root>/<kind>/<station> (default: iochub/<database prefix>)",
     )
     args = parser.parse_args(argv)
     try:

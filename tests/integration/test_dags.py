@@ -46,7 +46,12 @@ def test_every_registry_source_has_an_extract_dag_with_retries(dagbag) -> None:
 
 def test_build_warehouse_runs_on_the_lake_assets(dagbag) -> None:
     dag = dagbag.get_dag("build_warehouse")
-    assert [t.task_id for t in dag.topological_sort()] == ["dbt_build", "quality_gate", "publish"]
+    assert [t.task_id for t in dag.topological_sort()] == [
+        "dbt_build",
+        "quality_gate",
+        "publish",
+        "notify_alerts",
+    ]
     assert dag.max_active_runs == 1
 
 

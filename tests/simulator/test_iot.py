@@ -167,7 +167,7 @@ def test_publisher_replays_one_day_over_mqtt(make_ctx):
     client.on_message = lambda _c, _u, msg: received.append(msg.payload.decode())
     client.on_subscribe = lambda *_: ready.set()
     client.connect("127.0.0.1", 1883)
-    # A root of its own: a province served at the same time publishes under iochub/sim.
+    # A root of its own: a province served at the same time publishes under its own root.
     root = f"iochub/test-{os.getpid()}"
     client.subscribe(f"{root}/#", qos=1)
     client.loop_start()

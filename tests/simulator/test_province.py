@@ -89,7 +89,7 @@ def test_served_systems_answer_over_their_protocols(province: Settings) -> None:
     subscriber = paho.Client(paho.CallbackAPIVersion.VERSION2)
     subscriber.on_message = on_message
     subscriber.connect("127.0.0.1", 1883)
-    subscriber.subscribe("iochub/sim/#", qos=1)
+    subscriber.subscribe(f"{province.sim_topic_root}/#", qos=1)
     subscriber.loop_start()
     try:
         started = {service.name for service, _ in start_all(province)}
@@ -113,7 +113,8 @@ def test_served_systems_answer_over_their_protocols(province: Settings) -> None:
         assert systems.status_code == 200 and systems.json()
 
         assert got_one.wait(30), "no MQTT message from the IoT stations within 30 s"
-        assert received[0].startswith(("iochub/sim/water/", "iochub/sim/insect/"))
+        root = province.sim_topic_root
+        assert received[0].startswith((f"{root}/water/", f"{root}/insect/"))
     finally:
         subscriber.loop_stop()
         subscriber.disconnect()

@@ -1,0 +1,320 @@
+-- sqlfluff:templater:jinja:load_macros_from_path:macros
+-- Cảnh báo vận hành: the operational rules of the wall (shared/domain/kpis.md §4), evaluated at
+-- each build. One row per alert episode: what (rule), about what (subject), where (commune),
+-- from when to when (ended_at null while it lasts: is_open), how much (measure against
+-- threshold). Each domain's "now" is its own data horizon (the newest contact of any station,
+-- the newest readable XML 130 file, the one-stop system's last change), so a whole feed going
+-- quiet shows as a stale source, and one station or facility going quiet shows here.
+-- iochub.alerts sends the open ones through the configured notifiers after publish.
+{{ config(schema='meta') }}
+
+with contacts as (
+    select
+        station_code,
+        contact_at,
+        contact_interval,
+        lead(contact_at) over (
+            partition by station_code order by contact_at
+        ) as next_contact_at,
+        max(contact_at) over (partition by contact_interval) as horizon_at
+    from {{ ref('int_iot__station_contacts') }}
+),
+
+-- Silent: more than one expected interval without a contact (an hourly reading or a nightly
+-- count missed). An episode starts one interval after the last contact; it ends at the next
+-- one, or is still open at the horizon.
+station_silent as (
+    select
+        'iot_station_silent' as alert_rule,
+        'station' as subject_kind,
+        station_code as subject_code,
+        case contact_interval
+            when 'hour' then {{ dbt.dateadd('hour', 1, 'contact_at') }}
+            else {{ dbt.dateadd('day', 1, 'contact_at') }}
+        end as started_at,
+        next_contact_at as ended_at,
+        horizon_at as as_of,
+        case contact_interval
+            when 'hour' then {{ dbt.datediff(
+                'contact_at', 'coalesce(next_contact_at, horizon_at)', 'hour'
+            ) }} - 1
+            else {{ dbt.datediff(
+                'contact_at', 'coalesce(next_contact_at, horizon_at)', 'day'
+            ) }} - 1
+        end as measure,
+        1 as threshold,
+        case contact_interval
+            when 'hour' then 'giờ không có số liệu (hours without a reading)'
+            else 'đêm không có số liệu (nights without a count)'
+        end as measure_unit
+    from contacts
+    where
+        (contact_interval = 'hour' and {{ dbt.datediff(
+            'contact_at', 'coalesce(next_contact_at, horizon_at)', 'hour'
+        ) }} > 1)
+        or (contact_interval = 'day' and {{ dbt.datediff(
+            'contact_at', 'coalesce(next_contact_at, horizon_at)', 'day'
+        ) }} > 1)
+),
+
+-- Threshold breaches, one episode per run of consecutive breaching hours (salinity above
+-- 4 ‰ at a water station) or nights (brown planthopper above 3,000 a night at a trap).
+breaches as (
+    select
+        'iot_salinity_breach' as alert_rule,
+        station_code,
+        observed_hour as breach_at,
+        salinity_ppt_max as observed_value,
+        {{ dbt.dateadd(
+            'hour',
+            '-1 * row_number() over (partition by station_code order by observed_hour)',
+            'observed_hour'
+        ) }} as island
+    from {{ ref('fct_iot_reading_hourly') }}
+    where is_salinity_alert
+    union all
+    select
+        'iot_insect_density' as alert_rule,
+        station_code,
+        cast(night_of as timestamp) as breach_at,
+        bph_count as observed_value,
+        {{ dbt.dateadd(
+            'day',
+            '-1 * row_number() over (partition by station_code order by night_of)',
+            'cast(night_of as timestamp)'
+        ) }} as island
+    from {{ ref('fct_insect_trap_nightly') }}
+    where is_bph_alert
+),
+
+horizons as (
+    select
+        max(case when contact_interval = 'hour' then contact_at end) as water_horizon_at,
+        max(case when contact_interval = 'day' then contact_at end) as trap_horizon_at
+    from contacts
+),
+
+threshold_breach as (
+    select
+        breaches.alert_rule,
+        'station' as subject_kind,
+        breaches.station_code as subject_code,
+        min(breaches.breach_at) as started_at,
+        case
+            when
+                breaches.alert_rule = 'iot_salinity_breach'
+                and max(breaches.breach_at) < max(horizons.water_horizon_at)
+                then {{ dbt.dateadd('hour', 1, 'max(breaches.breach_at)') }}
+            when
+                breaches.alert_rule = 'iot_insect_density'
+                and max(breaches.breach_at) < max(horizons.trap_horizon_at)
+                then {{ dbt.dateadd('day', 1, 'max(breaches.breach_at)') }}
+        end as ended_at,
+        case breaches.alert_rule
+            when 'iot_salinity_breach' then max(horizons.water_horizon_at)
+            else max(horizons.trap_horizon_at)
+        end as as_of,
+        max(breaches.observed_value) as measure,
+        case breaches.alert_rule when 'iot_salinity_breach' then 4 else 3000 end as threshold,
+        case breaches.alert_rule
+            when 'iot_salinity_breach' then '‰ độ mặn cao nhất (highest salinity, ppt)'
+            else 'con rầy nâu/đêm cao nhất (most brown planthoppers a night)'
+        end as measure_unit
+    from breaches
+    cross join horizons
+    group by breaches.alert_rule, breaches.station_code, breaches.island
+),
+
+-- A facility not reporting: more than 2 days without a readable XML 130 file (a file that
+-- arrived but could not be read does not count as reporting), for facilities that report daily
+-- (a file on at least 80 % of the days of their reporting period; a commune station with no
+-- patient on some days is not expected to send a file every day).
+facility_files as (
+    select distinct
+        facility_code,
+        file_date
+    from {{ ref('int_health__xml130_files_readable') }}
+    where facility_code is not null and file_date is not null
+),
+
+facility_gaps as (
+    select
+        facility_code,
+        file_date,
+        lead(file_date) over (partition by facility_code order by file_date) as next_file_date,
+        max(file_date) over () as horizon_date,
+        count(*) over (partition by facility_code) as file_days,
+        {{ dbt.datediff(
+            'min(file_date) over (partition by facility_code)',
+            'max(file_date) over ()',
+            'day'
+        ) }} + 1 as period_days
+    from facility_files
+),
+
+facility_silent as (
+    select
+        'health_facility_not_reporting' as alert_rule,
+        'facility' as subject_kind,
+        facility_code as subject_code,
+        cast({{ dbt.dateadd('day', 1, 'file_date') }} as timestamp) as started_at,
+        cast(next_file_date as timestamp) as ended_at,
+        cast(horizon_date as timestamp) as as_of,
+        {{ dbt.datediff('file_date', 'coalesce(next_file_date, horizon_date)', 'day') }} - 1
+            as measure,
+        2 as threshold,
+        'ngày không gửi dữ liệu (days without a file)' as measure_unit
+    from facility_gaps
+    where
+        file_days >= 0.8 * period_days
+        and {{ dbt.datediff('file_date', 'coalesce(next_file_date, horizon_date)', 'day') }} - 1 > 2
+),
+
+-- Overdue dossiers right now, per handling unit and procedure: received, not finished, past
+-- their due date at the one-stop system's last change.
+dossier_clock as (
+    select max(updated_at) as now_at
+    from {{ ref('fct_dossier') }}
+),
+
+dossier_overdue as (
+    select
+        'dossier_overdue' as alert_rule,
+        'unit_procedure' as subject_kind,
+        coalesce(dossiers.handling_unit, '?') || '|' || dossiers.procedure_code as subject_code,
+        min(dossiers.due_at) as started_at,
+        cast(null as timestamp) as ended_at,
+        max(dossier_clock.now_at) as as_of,
+        count(*) as measure,
+        0 as threshold,
+        'hồ sơ quá hạn (overdue dossiers)' as measure_unit
+    from {{ ref('fct_dossier') }} as dossiers
+    cross join dossier_clock
+    where
+        dossiers.is_counted
+        and not dossiers.is_finished
+        and dossiers.due_at < dossier_clock.now_at
+    group by coalesce(dossiers.handling_unit, '?'), dossiers.procedure_code
+),
+
+-- Sources: stale against their declared freshness, or their last run rejected more than 5 %
+-- of a table's rows.
+freshness as (
+    select * from {{ ref('meta_source_freshness') }}
+),
+
+source_stale as (
+    select
+        'source_stale' as alert_rule,
+        'source' as subject_kind,
+        source_name as subject_code,
+        min(last_success_at) as started_at,
+        cast(null as timestamp) as ended_at,
+        max(built_at) as as_of,
+        max(hours_since_success) as measure,
+        max(freshness_hours) as threshold,
+        'giờ từ lần lấy dữ liệu thành công (hours since the last good extract)' as measure_unit
+    from freshness
+    where is_stale
+    group by source_name
+),
+
+source_quarantine as (
+    select
+        'source_quarantine_rate' as alert_rule,
+        'source_table' as subject_kind,
+        source_table_id as subject_code,
+        last_success_at as started_at,
+        cast(null as timestamp) as ended_at,
+        built_at as as_of,
+        round(cast(100.0 * last_run_rows_quarantined / last_run_rows_in as numeric), 2)
+            as measure,
+        5 as threshold,
+        '% dòng bị cách ly ở lần chạy cuối (% rows quarantined by the last run)'
+            as measure_unit
+    from freshness
+    where last_run_rows_in > 0 and last_run_rows_quarantined * 20 > last_run_rows_in
+),
+
+episodes as (
+    select * from station_silent
+    union all
+    select * from threshold_breach
+    union all
+    select * from facility_silent
+    union all
+    select * from dossier_overdue
+    union all
+    select * from source_stale
+    union all
+    select * from source_quarantine
+),
+
+rules as (
+    select
+        rules.alert_rule,
+        rules.sector,
+        rules.severity,
+        rules.rule_name
+    from (
+        values
+        ('iot_station_silent', 'iot', 'warning', 'Trạm quan trắc mất tín hiệu (station silent)'),
+        ('iot_salinity_breach', 'iot', 'critical', 'Độ mặn vượt ngưỡng (salinity above 4 ‰)'),
+        (
+            'iot_insect_density', 'agriculture', 'critical',
+            'Mật độ rầy nâu vượt ngưỡng (brown planthopper above 3,000 a night)'
+        ),
+        (
+            'health_facility_not_reporting', 'health', 'warning',
+            'Cơ sở y tế không gửi dữ liệu quá 2 ngày (facility not reporting for over 2 days)'
+        ),
+        ('dossier_overdue', 'public_services', 'warning', 'Hồ sơ TTHC quá hạn (overdue dossiers)'),
+        ('source_stale', 'data', 'critical', 'Nguồn dữ liệu không cập nhật (source stale)'),
+        (
+            'source_quarantine_rate', 'data', 'warning',
+            'Tỷ lệ dòng bị cách ly cao (over 5 % of rows quarantined)'
+        )
+    ) as rules (alert_rule, sector, severity, rule_name)
+),
+
+subjects as (
+    select
+        'station' as subject_kind,
+        station_code as subject_code,
+        station_name as subject_name,
+        commune_code
+    from {{ ref('dim_station') }}
+    union all
+    select
+        'facility' as subject_kind,
+        facility_code as subject_code,
+        facility_name as subject_name,
+        commune_code
+    from {{ ref('dim_facility') }}
+)
+
+select
+    episodes.alert_rule || '|' || episodes.subject_code || '|'
+    || coalesce(cast(episodes.started_at as varchar), '-') as alert_id,
+    episodes.alert_rule,
+    rules.rule_name,
+    rules.sector,
+    rules.severity,
+    episodes.subject_kind,
+    episodes.subject_code,
+    coalesce(subjects.subject_name, episodes.subject_code) as subject_name,
+    subjects.commune_code,
+    cast(episodes.started_at as timestamp) as started_at,
+    cast(episodes.ended_at as timestamp) as ended_at,
+    episodes.ended_at is null as is_open,
+    cast(episodes.as_of as timestamp) as as_of,
+    cast(episodes.measure as double precision) as measure,
+    cast(episodes.threshold as double precision) as threshold,
+    episodes.measure_unit
+from episodes
+inner join rules
+    on episodes.alert_rule = rules.alert_rule
+left join subjects
+    on
+        episodes.subject_kind = subjects.subject_kind
+        and episodes.subject_code = subjects.subject_code
