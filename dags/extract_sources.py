@@ -1,4 +1,5 @@
-"""One ``extract__<source>`` DAG per source declared in the registry.
+"""One ``extract__<source>`` DAG per source declared in the registry, its task in the source
+system's pool (created by ``ioc demo`` from the same registry).
 
 At import this file only reads the registry (small YAML files); the extract itself runs in the
 task. Each landed table is an Airflow Asset, so ``build_warehouse`` runs when new data lands.
@@ -11,7 +12,7 @@ from datetime import datetime, timedelta
 from airflow.sdk import DAG, task
 
 from connectors.registry import Source, load_registry
-from iochub.assets import source_assets
+from iochub.assets import source_assets, source_pool
 from iochub.settings import Settings, get_settings
 
 
@@ -34,7 +35,7 @@ def make_extract_dag(settings: Settings, source: Source) -> DAG:
         doc_md=f"Extracts **{source.title}** (owner: {source.owner}) into the lake.",
     ) as dag:
 
-        @task(task_id="extract", outlets=source_assets(settings, source))
+        @task(task_id="extract", outlets=source_assets(settings, source), pool=source_pool(source))
         def extract(name: str = source.name) -> dict[str, object]:
             from airflow.sdk.exceptions import AirflowSkipException
 

@@ -65,12 +65,19 @@ def _run(settings: Settings, *args: str, what: str) -> None:
 
 
 def prepare(settings: Settings) -> None:
-    """Migrate the metadata database and set the UI password (both idempotent)."""
+    """Migrate the metadata database, set the UI password and create a pool per source system
+    (all idempotent)."""
+    from connectors.registry import load_registry
+    from iochub.assets import pool_definitions
+
     settings.airflow_home.mkdir(parents=True, exist_ok=True)
     passwords = settings.airflow_home / "passwords.json"
     passwords.write_text(json.dumps({"admin": settings.admin_password}))
     passwords.chmod(0o600)
     _run(settings, "db", "migrate", what="metadata database migration")
+    pools = settings.airflow_home / "pools.json"
+    pools.write_text(json.dumps(pool_definitions(list(load_registry(settings).values())), indent=1))
+    _run(settings, "pools", "import", str(pools), what="pools of the source systems")
 
 
 def test_dag(settings: Settings, dag_id: str) -> None:

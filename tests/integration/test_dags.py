@@ -1,5 +1,6 @@
 """The DAGs: every file imports cleanly, and both DAGs run end to end with ``dag.test()``."""
 
+import json
 import os
 import subprocess
 import sys
@@ -19,9 +20,11 @@ pytestmark = pytest.mark.integration
 
 @pytest.fixture(scope="module")
 def airflow_db() -> None:
-    """A migrated Airflow metadata database in the session's IOC_HOME."""
-    airflow = str(Path(sys.executable).with_name("airflow"))
-    subprocess.run([airflow, "db", "migrate"], check=True, capture_output=True, env=os.environ)
+    """A migrated Airflow metadata database in the session's IOC_HOME, with the pools of the
+    source systems (what `make demo` prepares)."""
+    from iochub.airflow_services import prepare
+
+    prepare(get_settings())
 
 
 @pytest.fixture(scope="module")
@@ -42,6 +45,21 @@ def test_every_registry_source_has_an_extract_dag_with_retries(dagbag) -> None:
         for task in dag.tasks:
             assert task.retries >= 1
             assert task.outlets, "extract tasks announce the landed tables as Assets"
+            assert task.pool == f"source__{name}", "each source system has its own pool"
+
+
+def test_every_source_pool_exists(airflow_db: None) -> None:
+    airflow = str(Path(sys.executable).with_name("airflow"))
+    listed = subprocess.run(
+        [airflow, "pools", "list", "--output", "json"],
+        check=True,
+        capture_output=True,
+        text=True,
+        env=os.environ,
+    ).stdout
+    pools = {pool["pool"]: pool for pool in json.loads(listed[listed.index("[") :])}
+    for name in load_registry(get_settings()):
+        assert pools[f"source__{name}"]["slots"] in (1, "1"), name
 
 
 def test_build_warehouse_runs_on_the_lake_assets(dagbag) -> None:
@@ -53,6 +71,9 @@ def test_build_warehouse_runs_on_the_lake_assets(dagbag) -> None:
         "notify_alerts",
     ]
     assert dag.max_active_runs == 1
+    # on new data, and on a cadence when the sources are quiet
+    assert type(dag.timetable).__name__ == "AssetOrTimeSchedule"
+    assert "0 */6 * * *" in str(dag.timetable.timetable.summary)
 
 
 def test_both_dags_run_end_to_end(dagbag) -> None:
