@@ -77,7 +77,7 @@ with DAG(
         from expectations.gate import GateFailed, run_publish_gate
 
         run_id = get_current_context()["run_id"]
-        result = run_publish_gate(_settings.build_db, run_id)
+        result = run_publish_gate(_settings.build_db, run_id, serving_db=_settings.serving_db)
         if not result.success:
             raise GateFailed(result)
         return {"expectations": len(result.outcomes)}

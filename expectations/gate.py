@@ -17,7 +17,8 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from expectations.suites import PUBLISH_SUITES, MartSuite
+from expectations.suites import INVENTORY_TABLE, PUBLISH_SUITES, WAREHOUSE_INVENTORY, MartSuite
+from iochub.publish import PUBLISHED_SCHEMAS
 
 log = logging.getLogger(__name__)
 
@@ -101,14 +102,65 @@ def validate_dataframe(suite: MartSuite, frame: pd.DataFrame) -> list[Expectatio
     return outcomes
 
 
+def _table_shapes(db: Path) -> dict[str, tuple[int, set[str]]]:
+    """Rows and columns of every published table of a warehouse (not the gate's own record)."""
+    with duckdb.connect(str(db), read_only=True) as con:
+        tables = con.execute(
+            "select table_schema || '.' || table_name from information_schema.tables "
+            "where table_type = 'BASE TABLE' and table_schema in (?, ?, ?) "
+            "and table_name <> 'gate_result' order by 1",
+            list(PUBLISHED_SCHEMAS),
+        ).fetchall()
+        shapes = {}
+        for (table,) in tables:
+            rows = con.execute(f"select count(*) from {table}").fetchall()[0][0]
+            described = con.execute(f"select * from {table} limit 0").description or []
+            columns = {str(column[0]) for column in described}
+            shapes[table] = (int(rows), columns)
+    return shapes
+
+
+def inventory_frame(build_db: Path, serving_db: Path | None) -> pd.DataFrame:
+    """One row per table published now or last time: rows now and then, their ratio, and how
+    many of last time's columns are gone."""
+    now = _table_shapes(build_db)
+    before = _table_shapes(serving_db) if serving_db is not None and serving_db.exists() else {}
+    rows = []
+    for table in sorted(now.keys() | before.keys()):
+        rows_now, columns_now = now.get(table, (None, set()))
+        rows_before, columns_before = before.get(table, (None, set()))
+        rows.append(
+            {
+                "table_name": table,
+                "rows": rows_now,
+                "last_rows": rows_before,
+                "row_ratio": (
+                    rows_now / rows_before if rows_now is not None and rows_before else None
+                ),
+                "columns_lost": len(columns_before - columns_now) if table in now else 0,
+            }
+        )
+    return pd.DataFrame(rows).astype({"rows": "Float64", "last_rows": "Float64"})
+
+
 def run_publish_gate(
-    build_db: Path, run_id: str, suites: list[MartSuite] | None = None
+    build_db: Path,
+    run_id: str,
+    suites: list[MartSuite] | None = None,
+    serving_db: Path | None = None,
 ) -> GateResult:
-    """Validate every mart suite, record the outcomes in ``meta.gate_result``, return them."""
-    chosen = suites or PUBLISH_SUITES
+    """Validate every mart suite, and the warehouse's inventory against the last published one
+    (``serving_db``), record the outcomes in ``meta.gate_result``, return them."""
+    chosen = suites or [*PUBLISH_SUITES, WAREHOUSE_INVENTORY]
     outcomes: list[ExpectationOutcome] = []
     with duckdb.connect(str(build_db), read_only=True) as con:
-        frames = {s.table: con.sql(f"select * from {s.table}").df() for s in chosen}
+        frames = {
+            s.table: con.sql(f"select * from {s.table}").df()
+            for s in chosen
+            if s.table != INVENTORY_TABLE
+        }
+    if any(s.table == INVENTORY_TABLE for s in chosen):
+        frames[INVENTORY_TABLE] = inventory_frame(build_db, serving_db)
     for suite in chosen:
         log.info("gate: validating %s (%d rows)", suite.table, len(frames[suite.table]))
         outcomes.extend(validate_dataframe(suite, frames[suite.table]))

@@ -143,6 +143,30 @@ def _kpi_scorecard() -> list[Expectation]:
     ]
 
 
+# Published tables counted against the last published warehouse (expectations.gate builds the
+# frame): a table that vanished, lost more than half its rows (a source gone missing, a broken
+# join) or lost a column the dashboards read is not published.
+INVENTORY_TABLE = "meta.warehouse_inventory"
+MIN_ROW_RATIO = 0.5
+
+
+def _warehouse_inventory() -> list[Expectation]:
+    e = gx.expectations
+    return [
+        e.ExpectTableRowCountToBeBetween(min_value=1),
+        e.ExpectColumnValuesToNotBeNull(column="rows"),
+        e.ExpectColumnValuesToBeBetween(
+            column="row_ratio",
+            min_value=MIN_ROW_RATIO,
+            row_condition="last_rows > 0",
+            condition_parser="pandas",
+        ),
+        e.ExpectColumnValuesToBeBetween(column="columns_lost", max_value=0),
+    ]
+
+
+WAREHOUSE_INVENTORY = MartSuite(INVENTORY_TABLE, _warehouse_inventory)
+
 PUBLISH_SUITES: list[MartSuite] = [
     MartSuite("marts.fct_health_episode", _fct_health_episode),
     MartSuite("marts.agg_health_episode_daily_commune", _agg_health_episode_daily_commune),

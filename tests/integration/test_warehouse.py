@@ -103,6 +103,31 @@ def test_gate_catches_a_duplicate_episode(built: Settings) -> None:
     }
 
 
+def test_gate_refuses_a_warehouse_that_lost_rows_tables_or_columns(built: Settings) -> None:
+    """Against the last published warehouse: a mart with under half its rows, a table gone, a
+    column gone are each refused, and nothing else is."""
+    before = _digest(str(built.serving_db))
+    with duckdb.connect(str(built.build_db)) as con:
+        con.execute("delete from marts.fct_health_drug_line where rowid % 4 <> 0")
+        con.execute("drop table marts.dim_date")
+        con.execute("alter table marts.dim_facility drop column facility_kind_name")
+    with pytest.raises(GateFailed) as err:
+        gate_and_publish(built, run_id="shrunk-run")
+    assert _digest(str(built.serving_db)) == before
+    assert "marts.fct_health_drug_line" not in str(err.value)  # the frame, not per table
+    with duckdb.connect(str(built.build_db), read_only=True) as con:
+        failed = con.execute(
+            "select table_name, column_name, observed from meta.gate_result "
+            "where run_id = 'shrunk-run' and not success order by column_name"
+        ).fetchall()
+    assert [(table, column) for table, column, _ in failed] == [
+        ("meta.warehouse_inventory", "columns_lost"),
+        ("meta.warehouse_inventory", "row_ratio"),
+        ("meta.warehouse_inventory", "rows"),
+    ]
+    assert all(observed == "1" for _, _, observed in failed), failed
+
+
 def test_rebuild_gives_the_same_warehouse(built: Settings) -> None:
     query = "select * from marts.fct_health_episode order by episode_key"
     with duckdb.connect(str(built.serving_db), read_only=True) as con:
