@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-from connectors.registry import Source, TableSpec
+from connectors.registry import Source, TableSpec, expand_placeholders
 from iochub.settings import Settings
 
 
@@ -122,7 +122,7 @@ def check_sql(source: Source, url: str, settings: Settings) -> list[CheckLine]:
         if not fallback:
             return [failed]
         # The demo's databases are SQLite files when no server was up at generation.
-        target = _sql_url(_expand(fallback, settings))
+        target = _sql_url(expand_placeholders(fallback, settings))
         try:
             _probe(target)
         except BaseException as again:
@@ -156,17 +156,6 @@ def check_sql(source: Source, url: str, settings: Settings) -> list[CheckLine]:
     return lines
 
 
-def _expand(text: str, settings: Settings) -> str:
-    return text.format(
-        sim=settings.sim_dir,
-        home=settings.home,
-        pg=settings.sim_pg_url,
-        mysql=settings.sim_mysql_url,
-        db_prefix=settings.sim_db_prefix,
-        sim_port_base=settings.sim_port_base,
-    )
-
-
 def _bearer(source: Source, settings: Settings) -> dict[str, str]:
     assert source.rest is not None
     auth = source.rest.auth
@@ -180,7 +169,7 @@ def _bearer(source: Source, settings: Settings) -> dict[str, str]:
         return {}
     token = os.environ.get(auth.token_env or "") if auth.token_env else None
     if not token and auth.token_file:
-        path = Path(_expand(auth.token_file, settings))
+        path = Path(expand_placeholders(auth.token_file, settings))
         token = path.read_text(encoding="utf-8").strip() if path.exists() else None
     return {"Authorization": f"Bearer {token}"} if token else {}
 

@@ -49,7 +49,7 @@ import httpx
 import pyarrow as pa
 
 from connectors.kinds.base import ExtractRun, SourceUnavailable
-from connectors.registry import RestPagination, RestSpec, Source, TableSpec
+from connectors.registry import RestPagination, RestSpec, Source, TableSpec, expand_placeholders
 from iochub.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -76,16 +76,6 @@ class RestStats:
 # The last run's request statistics per source (requests, retries, 429 waits), for the tests
 # and anyone diagnosing a flaky API from a Python session.
 run_stats: dict[str, RestStats] = {}
-
-
-def _expand(text: str, settings: Settings) -> str:
-    """The registry's placeholders, for the token file path (same set as connections)."""
-    return text.format(
-        sim=settings.sim_dir,
-        home=settings.home,
-        db_prefix=settings.sim_db_prefix,
-        sim_port_base=settings.sim_port_base,
-    )
 
 
 def base_url(run: ExtractRun, spec: RestSpec) -> str:
@@ -128,7 +118,7 @@ def auth_headers(source: Source, spec: RestSpec, settings: Settings) -> dict[str
         return {"Authorization": f"Basic {credential}"}
     token = os.environ.get(auth.token_env or "") if auth.token_env else None
     if not token and auth.token_file:
-        path = _expand(auth.token_file, settings)
+        path = expand_placeholders(auth.token_file, settings)
         try:
             with open(path, encoding="utf-8") as handle:
                 token = handle.read().strip()
