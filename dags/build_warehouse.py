@@ -1,5 +1,5 @@
 """``build_warehouse``: dbt build (astronomer-cosmos) → publish gate (GX) → atomic publish →
-open alerts sent (iochub.alerts).
+open alerts sent (iochub.alerts) and Superset's chart cache warmed (when Superset runs).
 
 Runs when any landed table's Asset is updated by an extract DAG, and every 6 hours in any case
 (so freshness and alerts are re-evaluated while the sources are quiet), one run at a time. A
@@ -98,4 +98,10 @@ with DAG(
             raise RuntimeError(f"alert channel(s) failed: {result.failed}")
         return {"open_alerts": result.open_alerts, "sent": result.sent}
 
-    dbt_build >> quality_gate() >> publish() >> notify_alerts()
+    @task(task_id="warm_superset_cache")
+    def warm_superset_cache() -> dict[str, int] | None:
+        from iochub.superset import warm_up_cache
+
+        return warm_up_cache(_settings)
+
+    dbt_build >> quality_gate() >> publish() >> [notify_alerts(), warm_superset_cache()]

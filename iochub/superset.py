@@ -12,6 +12,7 @@ reads nothing else from the machine.
 - ``export``: exports the dashboards from a running Superset and writes them back as normalised,
   readable YAML (UTF-8, sorted keys, placeholders restored) for review in git.
 - ``start`` / ``stop``: gunicorn in the background (one worker, a few threads) with a pidfile.
+- ``warm_up_cache``: after each publish, every chart's data recomputed into the cache.
 
 Placeholders in the bundle: ``${IOC_SERVING_DB}`` (absolute path of the published
 ``serving.duckdb``) and ``${IOC_BASE_MAP}`` (the offline base map served by Superset itself).
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 import os
 import re
 import subprocess
@@ -40,6 +42,7 @@ BUNDLE_DIR = ASSETS_DIR / "bundle"
 CONFIG_PATH = ASSETS_DIR / "superset_config.py"
 SERVICE = "superset"
 ADMIN_USER = "admin"
+log = logging.getLogger(__name__)
 BUNDLE_ROOT = "iochub_assets"  # the one top-level folder Superset expects inside the ZIP
 START_TIMEOUT = 240.0
 
@@ -312,6 +315,32 @@ def _is_up(settings: Settings, port: int | None = None) -> bool:
         return httpx.get(f"http://127.0.0.1:{port}/health", timeout=5).status_code == 200
     except httpx.HTTPError:
         return False
+
+
+def warm_up_cache(settings: Settings, port: int | None = None) -> dict[str, int] | None:
+    """Recompute every chart's data into Superset's cache after a publish, so the wall's first
+    refresh after it is served from the cache. Each chart's saved query runs with ``force``
+    (the query context shipped in the bundle). None when Superset is not running (nothing to
+    warm); otherwise the HTTP status per chart name."""
+    if not _is_up(settings, port):
+        log.info("superset: not running on %s, no cache to warm", port or settings.superset_port)
+        return None
+    api = _Api(settings, port)
+    try:
+        charts = api.get("/api/v1/chart/", params={"q": "(page_size:100)"}).json()["result"]
+        statuses = {}
+        for chart in charts:
+            response = api.client.get(
+                f"/api/v1/chart/{chart['id']}/data/", params={"force": "true"}
+            )
+            statuses[chart["slice_name"]] = response.status_code
+    finally:
+        api.close()
+    failed = {name: code for name, code in statuses.items() if code != 200}
+    if failed:
+        raise SupersetError(f"cache warm-up: chart data failed for {failed}")
+    log.info("superset: cache warmed for %d chart(s)", len(statuses))
+    return statuses
 
 
 # Runs in .venv-superset: imports a bundle ZIP without a running server, as the admin user.

@@ -69,6 +69,13 @@ def test_bundle_imported_once_and_chart_data_answers(superset_site: Settings) ->
         api.close()
 
 
+def test_cache_warm_up_after_publish_answers_every_chart(superset_site: Settings) -> None:
+    warmed = superset.warm_up_cache(superset_site)
+    assert warmed is not None, "Superset is running: the cache must be warmed"
+    assert set(warmed.values()) == {200}
+    assert len(warmed) == len(CHART_VIZ_TYPES)
+
+
 def _is_local(url: str) -> bool:
     parsed = urlparse(url)
     return parsed.scheme not in {"http", "https", "ws", "wss"} or parsed.hostname in LOCAL_HOSTS
