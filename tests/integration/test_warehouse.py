@@ -1,6 +1,10 @@
 """Extract → dbt build → GX gate → publish, without Airflow, against the fixture's answers."""
 
 import hashlib
+import os
+import signal
+import subprocess
+import time
 
 import duckdb
 import pytest
@@ -9,7 +13,7 @@ from connectors.landing import new_run_id
 from expectations.gate import GateFailed, run_publish_gate
 from iochub.pipeline import run_pipeline
 from iochub.settings import Settings
-from iochub.warehouse import build_and_publish, gate_and_publish
+from iochub.warehouse import build_and_publish, dbt_args, gate_and_publish, prepare_build
 from simulator.fixtures import seed_xml130_inbox
 from tests.fixtures_truth import (
     CLEAR_PII,
@@ -136,3 +140,39 @@ def test_rebuild_gives_the_same_warehouse(built: Settings) -> None:
     with duckdb.connect(str(built.serving_db), read_only=True) as con:
         second = con.execute(query).fetchall()
     assert first == second
+
+
+def _table_checksums(serving_db: str) -> dict[str, tuple[int, str]]:
+    """Rows and an order-free checksum of every table of the marts and reference schemas (meta
+    holds the build's own times and run ids)."""
+    with duckdb.connect(serving_db, read_only=True) as con:
+        tables = con.execute(
+            "select table_schema || '.' || table_name from information_schema.tables "
+            "where table_schema in ('marts', 'reference') order by 1"
+        ).fetchall()
+        return {
+            table: tuple(
+                con.execute(
+                    f"select count(*), coalesce(bit_xor(hash(t)), 0)::varchar from {table} as t"
+                ).fetchall()[0]
+            )
+            for (table,) in tables
+        }
+
+
+def test_rerun_after_a_kill_mid_build_publishes_the_same_warehouse(built: Settings) -> None:
+    clean = _table_checksums(str(built.serving_db))
+    assert clean["marts.fct_health_episode"][0] == VALID_EPISODES
+    prepare_build(built)
+    dbt = subprocess.Popen(
+        [str(built.dbt_executable), *dbt_args(built, "build")],
+        env={**os.environ, **built.tool_environment()},
+        stdout=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    time.sleep(12)
+    assert dbt.poll() is None, "dbt finished before it could be killed: kill it earlier"
+    os.killpg(dbt.pid, signal.SIGKILL)
+    dbt.wait()
+    build_and_publish(built, new_run_id())
+    assert _table_checksums(str(built.serving_db)) == clean
