@@ -182,9 +182,10 @@ def test_unreachable_broker_says_what_to_check(
 
 
 def test_registered_source_lands_the_province_stream(lake_home: Settings, client_id: str) -> None:
-    # The province's publisher replays its stations' log without pause, so the run is bounded
-    # in time; the contract and topics are the registered ones.
-    source = _source(lake_home, client_id, None, idle_seconds=3.0, max_seconds=8.0)
+    # The province's publisher replays its stations' log at an hour a second without end, so the
+    # run is bounded in time; the contract and topics are the registered ones. The log has night
+    # gaps of up to 8 hours (8 s of silence): the run must wait out more than that.
+    source = _source(lake_home, client_id, None, idle_seconds=10.0, max_seconds=20.0)
     manifest = extract_source(source, lake_home)
     _invariant(manifest)
     landed = _landed_ids(lake_home, "water_readings") + _landed_ids(lake_home, "light_trap_counts")
