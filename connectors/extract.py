@@ -10,7 +10,7 @@ import importlib
 from collections.abc import Callable
 
 from connectors.kinds.base import ExtractOptions, ExtractRun
-from connectors.landing import Manifest
+from connectors.landing import Manifest, record_failure
 from connectors.registry import Source, load_registry
 from iochub.settings import Settings
 
@@ -35,9 +35,14 @@ def kind_function(kind: str) -> Callable[[ExtractRun], None]:
 def extract_source(
     source: Source, settings: Settings, options: ExtractOptions | None = None
 ) -> Manifest:
+    """Run ``source`` into the lake; a failure is recorded in the lake, then raised."""
     run = ExtractRun(source, settings, options)
-    kind_function(source.kind)(run)
-    return run.commit()
+    try:
+        kind_function(source.kind)(run)
+        return run.commit()
+    except Exception as exc:
+        record_failure(settings, source.name, run.run_id, exc)
+        raise
 
 
 def run_extract(name: str, settings: Settings, options: ExtractOptions | None = None) -> Manifest:

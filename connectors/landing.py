@@ -5,6 +5,8 @@ Layout (DESIGN.md "Storage"):
 streams its batches into numbered parts, so memory stays bounded),
 ``lake/quarantine/<source>/load_date=<date>/<run_id>.parquet`` for rejected items with their
 reason and raw content, and ``lake/_manifests/<source>/<run_id>.json``, one record per batch.
+A run that fails leaves ``lake/_failures/<source>/<run_id>.json`` (when, and the error) and no
+manifest, so freshness can tell a failing source from a quiet one.
 
 A batch counts only once its manifest exists: every file is written under a temporary name and
 renamed into place, the manifest last. Files of a run that died before its manifest are
@@ -307,6 +309,24 @@ class BatchWriter:
         tmp.write_text(json.dumps(asdict(self.manifest), indent=2, ensure_ascii=False))
         os.replace(tmp, target)
         return self.manifest
+
+
+def record_failure(settings: Settings, source: str, run_id: str, error: BaseException) -> Path:
+    """Write the failure record of a run that did not commit: what the operators' freshness
+    table shows as the source's last error."""
+    target = settings.failure_dir / source / f"{run_id}.json"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    record = {
+        "source": source,
+        "run_id": run_id,
+        "failed_at": datetime.now(UTC).isoformat(),
+        "error_type": type(error).__name__,
+        "error": str(error)[:2000],
+    }
+    tmp = target.with_name(f".{target.name}.tmp")
+    tmp.write_text(json.dumps(record, indent=2, ensure_ascii=False))
+    os.replace(tmp, target)
+    return target
 
 
 PLACEHOLDER = "_placeholder.parquet"

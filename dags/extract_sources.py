@@ -27,7 +27,7 @@ def make_extract_dag(settings: Settings, source: Source) -> DAG:
         tags=["extract", source.sector, source.kind],
         default_args={
             "retries": 3,
-            "retry_delay": timedelta(seconds=30),
+            "retry_delay": timedelta(seconds=settings.extract_retry_delay_seconds),
             "retry_exponential_backoff": True,
             "max_retry_delay": timedelta(minutes=10),
             "execution_timeout": timedelta(hours=1),

@@ -292,6 +292,64 @@ def sim_stop() -> None:
     console.print(f"stopped: {', '.join(stopped) if stopped else 'nothing was running'}")
 
 
+@sim_app.command("tick")
+def sim_tick(
+    every: float = typer.Option(600, help="Seconds between ticks (one province day each)."),
+    ticks: int = typer.Option(0, help="Stop after this many ticks (0: run until stopped)."),
+) -> None:
+    """The demo's clock: each tick moves the province a day on and triggers the extract DAGs
+    due that day through Airflow's REST API (`make demo` runs it in the background)."""
+    from iochub.ticker import AirflowApi, run_ticker
+
+    settings = get_settings()
+    api = AirflowApi(f"http://127.0.0.1:{settings.airflow_port}", "admin", settings.admin_password)
+    try:
+        run_ticker(settings, api, every, ticks or None, console.print)
+    except FileNotFoundError as exc:
+        _fail(str(exc))
+
+
+@sim_app.command("down")
+def sim_down(
+    source: str = typer.Argument(..., help="A source name from `ioc sources list`."),
+) -> None:
+    """Take the system a source reads down (database closed, folder gone, API 503, stations
+    silent), to watch the IOC contain the failure; `ioc sim up SOURCE` undoes it."""
+    from simulator.outage import OutageError, take_down
+
+    try:
+        outage = take_down(get_settings(), source)
+    except OutageError as exc:
+        _fail(str(exc))
+    console.print(f"{outage.source} is down ({outage.action}: {outage.target})")
+
+
+@sim_app.command("up")
+def sim_up(
+    source: str = typer.Argument(..., help="A source taken down with `ioc sim down`."),
+) -> None:
+    """Bring a source's system back up after `ioc sim down`."""
+    from simulator.outage import OutageError, bring_up
+
+    try:
+        outage = bring_up(get_settings(), source)
+    except OutageError as exc:
+        _fail(str(exc))
+    console.print(f"{outage.source} is back up (down since {outage.since})")
+
+
+@sim_app.command("outages")
+def sim_outages() -> None:
+    """List the sources taken down with `ioc sim down`."""
+    from simulator.outage import active_outages
+
+    outages = active_outages(get_settings())
+    for outage in outages:
+        console.print(f"{outage.source}: down since {outage.since} ({outage.action})")
+    if not outages:
+        console.print("no source is down")
+
+
 @geo_app.command("admin-seeds")
 def geo_admin_seeds(
     out: Path = typer.Option(REPO_ROOT / "dbt_project" / "seeds" / "admin", help="Seed folder."),

@@ -5,16 +5,20 @@ when they answer, SQLite files otherwise) and serve its HTTP systems and MQTT st
 every registered source with the same code the ``extract__*`` DAGs run (in-process, so the first
 load takes a minute rather than a DAG run per source), run ``build_warehouse`` through Airflow,
 prepare Superset and import the dashboards, start Superset and Airflow in the background; from
-then on Airflow's scheduler runs the extract DAGs on their schedules. ``make stop`` stops
+then on Airflow's scheduler runs the extract DAGs on their schedules, and the demo clock
+(``ioc sim tick``, iochub.ticker) moves the province a day on every 10 minutes and triggers the
+extract DAGs due that day, so the warehouse republishes as new data lands. ``make stop`` stops
 exactly what this started.
 """
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from datetime import date
+from pathlib import Path
 
-from iochub import airflow_services, superset
+from iochub import airflow_services, processes, superset
 from iochub.pipeline import extract_all
 from iochub.settings import Settings
 from simulator.generate import GenerateParams, generate, reachable
@@ -67,12 +71,25 @@ def up(settings: Settings, say: Callable[[str], None]) -> None:
     superset.bootstrap(settings, echo=False)
     superset.start(settings)
     superset.import_assets(settings)
-    say("7/7 starting Airflow (scheduler, DAG processor, API server)")
+    say("7/7 starting Airflow (scheduler, DAG processor, API server) and the demo clock")
     airflow_services.start(settings)
+    start_ticker(settings)
+    say(f"   the province moves a day on every {TICK_SECONDS // 60} minutes (`ioc sim tick`)")
+
+
+TICK_SECONDS = 600
+TICKER = "demo-ticker"
+
+
+def start_ticker(settings: Settings) -> int:
+    """``ioc sim tick`` in the background, recorded like the other demo services."""
+    ioc = str(Path(sys.executable).with_name("ioc"))
+    return processes.start(settings, TICKER, [ioc, "sim", "tick", "--every", str(TICK_SECONDS)])
 
 
 def down(settings: Settings) -> list[str]:
-    stopped = airflow_services.stop(settings)
+    stopped = [TICKER] if processes.stop(settings, TICKER) else []
+    stopped += airflow_services.stop(settings)
     if superset.stop(settings):
         stopped.append("superset")
     stopped += stop_all(settings)

@@ -9,6 +9,7 @@ the manifests. Not a batch: no manifest names it, and it is rewritten whole each
 
 from __future__ import annotations
 
+import json
 import os
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -183,6 +184,15 @@ _RUN_TABLES_SCHEMA = pa.schema(
         pa.field("rows_quarantined", pa.int64()),
     ]
 )
+_FAILURES_SCHEMA = pa.schema(
+    [
+        pa.field("source_name", pa.string()),
+        pa.field("run_id", pa.string()),
+        pa.field("failed_at", pa.timestamp("us")),
+        pa.field("error_type", pa.string()),
+        pa.field("error", pa.string()),
+    ]
+)
 _QUARANTINE_SCHEMA = pa.schema(
     [
         pa.field(name, pa.string())
@@ -195,7 +205,8 @@ _QUARANTINE_SCHEMA = pa.schema(
 def load_lake_records_into_postgres(settings: Settings, conninfo: str) -> dict[str, int]:
     """Copy the lake's records into schema ``_lake`` of ``conninfo``: ``quarantine`` (every
     rejected row, its content as JSON text), ``runs`` and ``run_tables`` (the committed
-    manifests, flattened) and ``registry`` (the registry snapshot). Returns rows per table."""
+    manifests, flattened), ``failures`` (runs that failed) and ``registry`` (the registry
+    snapshot). Returns rows per table."""
     import duckdb
 
     from connectors.landing import read_manifests
@@ -235,6 +246,22 @@ def load_lake_records_into_postgres(settings: Settings, conninfo: str) -> dict[s
         ],
         schema=_RUN_TABLES_SCHEMA,
     )
+    failures = pa.Table.from_pylist(
+        [
+            {
+                "source_name": record["source"],
+                "run_id": record["run_id"],
+                "failed_at": datetime.fromisoformat(record["failed_at"])
+                .astimezone(UTC)
+                .replace(tzinfo=None),
+                "error_type": record["error_type"],
+                "error": record["error"],
+            }
+            for path in sorted(settings.failure_dir.glob("*/*.json"))
+            for record in [json.loads(path.read_text(encoding="utf-8"))]
+        ],
+        schema=_FAILURES_SCHEMA,
+    )
     quarantine = _QUARANTINE_SCHEMA.empty_table()
     if any(settings.quarantine_dir.glob("*/load_date=*/*.parquet")):
         with duckdb.connect() as duck:
@@ -254,6 +281,7 @@ def load_lake_records_into_postgres(settings: Settings, conninfo: str) -> dict[s
         "quarantine": quarantine,
         "runs": runs,
         "run_tables": run_tables,
+        "failures": failures,
         "registry": pq.read_table(registry),
     }
     with psycopg.connect(conninfo, autocommit=True) as pg:

@@ -41,6 +41,8 @@ class Settings:
     alert_smtp: str | None = None  # host:port of the mail relay
     alert_email_from: str = "iochub@localhost"
     alert_email_to: tuple[str, ...] = ()
+    # First wait before an extract task retries (doubling each retry, up to 10 minutes).
+    extract_retry_delay_seconds: float = 30.0
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -68,6 +70,9 @@ class Settings:
                 address.strip()
                 for address in os.environ.get("IOC_ALERT_EMAIL_TO", "").split(",")
                 if address.strip()
+            ),
+            extract_retry_delay_seconds=float(
+                os.environ.get("IOC_EXTRACT_RETRY_DELAY", cls.extract_retry_delay_seconds)
             ),
         )
 
@@ -97,6 +102,15 @@ class Settings:
     @property
     def manifest_dir(self) -> Path:
         return self.lake_dir / "_manifests"
+
+    @property
+    def data_docs_dir(self) -> Path:
+        """Great Expectations' Data Docs of the publish gate, one folder per run."""
+        return self.home / "data_docs"
+
+    @property
+    def failure_dir(self) -> Path:
+        return self.lake_dir / "_failures"
 
     @property
     def state_dir(self) -> Path:

@@ -23,6 +23,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from simulator.generate import GenerateParams, generate
+from simulator.outage import OUTAGE_DIR, lifted
 
 
 @dataclass(frozen=True)
@@ -69,7 +70,9 @@ def sync_tree(source: Path, target: Path) -> tuple[list[str], list[str], int, li
     removed = [
         str(p.relative_to(target))
         for p in sorted(target.rglob("*"))
-        if p.is_file() and p.relative_to(target) not in wanted
+        if p.is_file()
+        and p.relative_to(target) not in wanted
+        and OUTAGE_DIR not in p.relative_to(target).parts
     ]
     for gone in removed:
         (target / gone).unlink()
@@ -106,9 +109,11 @@ def advance(
         db_prefix=db_prefix,
     )
     staging = sim_dir.with_name(f".{sim_dir.name}.next")
-    try:
-        generate(staging, params, workers=workers)
-        added, replaced, unchanged, removed = sync_tree(staging, sim_dir)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+    # Sources taken down with `ioc sim down` stay down, and their systems move on too.
+    with lifted(sim_dir):
+        try:
+            generate(staging, params, workers=workers)
+            added, replaced, unchanged, removed = sync_tree(staging, sim_dir)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
     return AdvanceResult(old_end, new_end, added, replaced + removed, unchanged)

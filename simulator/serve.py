@@ -10,6 +10,7 @@ from __future__ import annotations
 from iochub import processes
 from iochub.settings import Settings
 from simulator.generate import sectors
+from simulator.outage import active_outages
 from simulator.sector import Service
 
 
@@ -26,8 +27,12 @@ def start_all(settings: Settings) -> list[tuple[Service, int]]:
         raise FileNotFoundError(
             f"no simulated province in {settings.sim_dir}: run `ioc sim generate` first"
         )
+    # A publisher stopped by `ioc sim down` stays stopped until `ioc sim up`.
+    down = {o.target for o in active_outages(settings) if o.action == "mqtt_stopped"}
     started = []
     for service in all_services(settings):
+        if service.name in down:
+            continue
         pid = processes.start(settings, f"sim-{service.name}", service.argv)
         if service.port is not None:
             processes.wait_for_port(

@@ -2,7 +2,7 @@
     The lake's own records as row sets: quarantined rows, the committed extract runs (from the
     manifests) and the registry snapshot. On DuckDB the models read the lake's files directly;
     PostgreSQL cannot, so iochub.lake_meta.load_lake_into_postgres copies them into schema
-    `_lake` (tables quarantine, runs, run_tables, registry) and the models read those. Each
+    `_lake` (tables quarantine, runs, run_tables, failures, registry) and the models read those. Each
     macro gives the same columns on every adapter.
 #}
 
@@ -144,6 +144,46 @@
 {% macro default__lake_run_tables() -%}
     select source_name, run_id, table_name, rows_in, rows_landed, rows_quarantined
     from _lake.run_tables
+{%- endmacro %}
+
+{#- Extract runs that failed (connectors.landing.record_failure), one row each: source_name,
+    run_id, failed_at (UTC), error_type, error. -#}
+{% macro lake_failures() -%}
+    {{ return(adapter.dispatch('lake_failures', 'iochub')()) }}
+{%- endmacro %}
+
+{% macro duckdb__lake_failures() -%}
+    {%- set files = lake_root() ~ '/_failures/*/*.json' %}
+    {%- if lake_files_exist(files) %}
+        select
+            source as source_name,
+            run_id,
+            cast(timezone('UTC', cast(failed_at as timestamptz)) as timestamp) as failed_at,
+            error_type,
+            error
+        from read_json(
+            '{{ files }}',
+            columns = {
+                source: 'varchar',
+                run_id: 'varchar',
+                failed_at: 'varchar',
+                error_type: 'varchar',
+                error: 'varchar'
+            }
+        )
+    {%- else %}
+        select
+            cast(null as varchar) as source_name,
+            cast(null as varchar) as run_id,
+            cast(null as timestamp) as failed_at,
+            cast(null as varchar) as error_type,
+            cast(null as varchar) as error
+        where 1 = 0
+    {%- endif %}
+{%- endmacro %}
+
+{% macro default__lake_failures() -%}
+    select source_name, run_id, failed_at, error_type, error from _lake.failures
 {%- endmacro %}
 
 {#- The registry snapshot (iochub.lake_meta.write_registry_snapshot): one row per declared

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 # Dispatching macros that render a whole row set rather than an expression.
-ROW_SETS = {"lake_quarantine", "lake_runs", "lake_run_tables", "lake_registry"}
+ROW_SETS = {"lake_quarantine", "lake_runs", "lake_run_tables", "lake_failures", "lake_registry"}
 
 
 def dispatch(macro_name: str, macro_namespace: str | None = None) -> Callable[..., str]:

@@ -6,7 +6,8 @@
 - ``GET /api/<code>/<table>?page=1&page_size=100[&since=YYYY-MM-DD]`` → one page of records
   (``report_date`` ≥ ``since``), with ``total``, ``page``, ``page_size`` and ``pages``.
 Records come from ``DIR/agriculture/api/<code>/<table>.jsonl``, read at each request (so a new
-generation is visible without a restart). Page size is capped at 1000.
+generation is visible without a restart). Page size is capped at 1000. While
+``DIR/agriculture/api/<code>.down`` exists (``ioc sim down``), that system answers 503.
 """
 
 from __future__ import annotations
@@ -19,6 +20,11 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
 MAX_PAGE_SIZE = 1000
+
+
+def down_flag(root: Path, code: str) -> Path:
+    """While this file exists the system ``code``'s API answers 503 (``ioc sim down``)."""
+    return root / "api" / f"{code}.down"
 
 
 class ApiError(Exception):
@@ -44,6 +50,8 @@ def respond(root: Path, path: str, query: dict[str, list[str]]) -> dict[str, obj
     if len(parts) == 1:
         return {"systems": list(systems.values())}
     code = parts[1]
+    if down_flag(root, code).exists():
+        raise ApiError(503, f"system {code} is down for maintenance")
     if code not in systems:
         raise ApiError(404, f"unknown system {code}; known: {sorted(systems)}")
     tables = [str(t) for t in systems[code]["tables"]]  # type: ignore[attr-defined]

@@ -219,6 +219,22 @@ source_stale as (
     group by source_name
 ),
 
+source_failing as (
+    select
+        'source_failing' as alert_rule,
+        'source' as subject_kind,
+        source_name as subject_code,
+        min(last_failure_at) as started_at,
+        cast(null as timestamp) as ended_at,
+        max(built_at) as as_of,
+        max(failures_since_success) as measure,
+        1 as threshold,
+        'lần lấy dữ liệu lỗi liên tiếp (failed extract runs in a row)' as measure_unit
+    from freshness
+    where is_failing
+    group by source_name
+),
+
 source_quarantine as (
     select
         'source_quarantine_rate' as alert_rule,
@@ -247,6 +263,8 @@ episodes as (
     union all
     select * from source_stale
     union all
+    select * from source_failing
+    union all
     select * from source_quarantine
 ),
 
@@ -270,6 +288,7 @@ rules as (
         ),
         ('dossier_overdue', 'public_services', 'warning', 'Hồ sơ TTHC quá hạn (overdue dossiers)'),
         ('source_stale', 'data', 'critical', 'Nguồn dữ liệu không cập nhật (source stale)'),
+        ('source_failing', 'data', 'critical', 'Nguồn dữ liệu đang lỗi (source failing)'),
         (
             'source_quarantine_rate', 'data', 'warning',
             'Tỷ lệ dòng bị cách ly cao (over 5 % of rows quarantined)'

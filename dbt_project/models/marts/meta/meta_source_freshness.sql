@@ -5,6 +5,8 @@
 -- A committed manifest is a successful run (rows in = landed + quarantined held). A source is
 -- stale when its last successful run finished more than freshness_hours before the build, or
 -- it never ran. The last run's counts are per table (0 when the run saw no rows of it).
+-- A source is failing when its last attempt failed (lake/_failures, connectors.landing
+-- .record_failure): the wall shows the error while the last good data stays published.
 {{ config(schema='meta') }}
 
 with registry_snapshot as (
@@ -41,6 +43,23 @@ last_runs as (
         count(*) over (partition by source_name) as runs,
         row_number() over (partition by source_name order by finished_at desc) as run_rank
     from runs
+),
+
+failures as (
+    {{ lake_failures() }}
+),
+
+failures_since_success as (
+    select distinct on (failures.source_name)
+        failures.source_name,
+        failures.failed_at as last_failure_at,
+        failures.error_type || ': ' || failures.error as last_error,
+        count(*) over (partition by failures.source_name) as failures_since_success
+    from failures
+    left join last_runs
+        on failures.source_name = last_runs.source_name and last_runs.run_rank = 1
+    where last_runs.finished_at is null or failures.failed_at > last_runs.finished_at
+    order by failures.source_name asc, failures.failed_at desc
 ),
 
 table_landings as (
@@ -88,7 +107,11 @@ select
         {{ seconds_between('last_runs.finished_at', 'build.built_at') }}
         > registry.freshness_hours * 3600,
         true
-    ) as is_stale
+    ) as is_stale,
+    failures_since_success.last_failure_at,
+    failures_since_success.last_error,
+    coalesce(failures_since_success.failures_since_success, 0) as failures_since_success,
+    failures_since_success.source_name is not null as is_failing
 from registry
 cross join build
 left join last_runs
@@ -100,6 +123,8 @@ left join run_tables as last_run_tables
         last_runs.run_id = last_run_tables.run_id
         and registry.source_name = last_run_tables.source_name
         and registry.table_name = last_run_tables.table_name
+left join failures_since_success
+    on registry.source_name = failures_since_success.source_name
 left join table_landings
     on
         registry.source_name = table_landings.source_name

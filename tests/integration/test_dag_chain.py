@@ -1,0 +1,130 @@
+"""The whole chain through Airflow (``dag.test()``) on the demo province, with one source down.
+
+Every ``extract__<source>`` DAG runs against the session's province (scale 0.01) while
+``ioc sim down agri_bvtv01`` has closed that system's PostgreSQL database: its DAG retries
+(exponential backoff, shortened here) and fails alone, every other DAG lands. ``build_warehouse``
+then publishes; the freshness table shows the down source stale and failing with its error,
+an alert is open for it, and every KPI equals the ground truth — except the count of operating
+agriculture systems, which is one short in each month the down system had records: exactly what
+the wall should show while it is down. Once the source is back up, its DAG lands again.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+import duckdb
+import pytest
+
+from connectors.registry import load_registry
+from iochub.settings import Settings, get_settings
+from simulator.outage import bring_up, take_down
+from tests.conftest import PROVINCE_ENV
+from tests.integration.test_kpi_golden import REQUIRED_KPIS, compare_with_ground_truth
+
+pytestmark = pytest.mark.integration
+
+DOWN = "agri_bvtv01"
+RETRIES = 3
+
+
+@pytest.fixture(scope="module")
+def chain_home(province: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
+    """A fresh IOC_HOME on the session's province; Airflow's metadata database stays the
+    session's (Airflow reads its home once, at import)."""
+    from iochub.airflow_services import prepare
+
+    prepare(get_settings())
+    home = tmp_path_factory.mktemp("chain") / "home"
+    with pytest.MonkeyPatch.context() as patch:
+        for key, value in PROVINCE_ENV.items():
+            patch.setenv(key, value)
+        patch.setenv("IOC_SIM_DIR", str(province.sim_dir))
+        patch.setenv("IOC_HOME", str(home))
+        patch.setenv("IOC_EXTRACT_RETRY_DELAY", "1")
+        settings = get_settings()
+        for key, value in settings.tool_environment().items():
+            if not key.startswith("AIRFLOW"):
+                patch.setenv(key, value)
+        yield settings
+
+
+@pytest.fixture(scope="module")
+def dagbag(chain_home: Settings):
+    from airflow.dag_processing.dagbag import DagBag
+
+    bag = DagBag(dag_folder=str(chain_home.dags_dir))
+    assert bag.import_errors == {}
+    return bag
+
+
+def test_a_source_down_fails_alone_and_the_rest_publishes(
+    chain_home: Settings, dagbag, province: Settings
+) -> None:
+    settings = chain_home
+    take_down(settings, DOWN)
+    try:
+        states = {}
+        for name in load_registry(settings):
+            run = dagbag.get_dag(f"extract__{name}").test()
+            states[name] = run.state
+            if name == DOWN:
+                (ti,) = run.get_task_instances()
+                assert ti.state == "failed"
+                assert ti.try_number == RETRIES + 1, "every retry was tried"
+    finally:
+        bring_up(settings, DOWN)
+    assert {n for n, state in states.items() if state != "success"} == {DOWN}
+    failures = [
+        json.loads(path.read_text()) for path in (settings.failure_dir / DOWN).glob("*.json")
+    ]
+    assert len(failures) == RETRIES + 1, "one record per attempt"
+    assert {f["error_type"] for f in failures} == {"SourceUnavailable"}
+    assert not (settings.manifest_dir / DOWN).exists(), "nothing committed for a failed run"
+
+    build = dagbag.get_dag("build_warehouse").test()
+    assert build.state == "success"
+
+    with duckdb.connect(str(settings.serving_db), read_only=True) as con:
+        freshness = con.execute(
+            "select source_name, bool_or(is_stale), bool_or(is_failing), "
+            "max(failures_since_success), max(last_error), max(last_success_at) "
+            "from meta.meta_source_freshness group by source_name"
+        ).fetchall()
+        alert = con.execute(
+            "select count(*) from meta.alerts where alert_rule = 'source_failing' "
+            "and subject_code = ? and ended_at is null",
+            [DOWN],
+        ).fetchone()
+    by_source = {row[0]: row[1:] for row in freshness}
+    stale, failing, count, error, last_success = by_source.pop(DOWN)
+    assert (stale, failing, count, last_success) == (True, True, RETRIES + 1, None)
+    assert f"{settings.sim_db_prefix}{DOWN}" in error
+    assert alert == (1,)
+    # Every other source landed: none is failing and each has a last success.
+    assert all(not row[1] and row[4] is not None for row in by_source.values()), by_source
+
+    comparison = compare_with_ground_truth(
+        settings.serving_db, province.sim_dir / "ground_truth.parquet"
+    )
+    assert not REQUIRED_KPIS - comparison.compared, "every required indicator is computed"
+    assert comparison.missing == [] and comparison.extra == []
+    short_by_one = [
+        line
+        for line in comparison.mismatches
+        if line.startswith("OPS-AGRI-SYSTEMS-OPERATING ") and _one_short(line)
+    ]
+    assert short_by_one, "the down system is missing from the count of operating systems"
+    assert comparison.mismatches == short_by_one
+
+    # Back up: the same DAG lands this time.
+    assert dagbag.get_dag(f"extract__{DOWN}").test().state == "success"
+    assert list((settings.manifest_dir / DOWN).glob("*.json"))
+
+
+def _one_short(line: str) -> bool:
+    """``expected a/28=…, got b/28=…`` with b = a − 1."""
+    expected = line.split("expected ", 1)[1].split("/", 1)[0]
+    got = line.split("got ", 1)[1].split("/", 1)[0]
+    return float(got) == float(expected) - 1
