@@ -37,7 +37,13 @@ $(SUPERSET_VENV)/.installed: superset_assets/requirements.lock.txt | $(UV)
 	VIRTUAL_ENV=$(SUPERSET_VENV) $(UV) pip sync --compile-bytecode superset_assets/requirements.lock.txt
 	@touch $@
 
-setup: $(VENV)/.installed $(SUPERSET_VENV)/.installed ## Install both environments (idempotent)
+# Browser libraries for pages iochub writes (the gate's Data Docs), from the npm registry: the
+# pages then render with no outside request. Not fatal: without them the pages lose styling.
+.tools/web-assets/.installed: iochub/web_assets.py | $(VENV)/.installed
+	@echo "› browser libraries for offline pages (.tools/web-assets, from the npm registry)"
+	@$(VENV)/bin/python -m iochub.web_assets && touch $@ || echo "  warning: not fetched; Data Docs will need the internet for styling"
+
+setup: $(VENV)/.installed $(SUPERSET_VENV)/.installed .tools/web-assets/.installed ## Install both environments (idempotent)
 
 demo: setup ## Run the pipeline through Airflow and serve the dashboards (Superset :8088, Airflow :8080)
 	$(IOC) demo up

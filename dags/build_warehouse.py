@@ -77,7 +77,12 @@ with DAG(
         from expectations.gate import GateFailed, run_publish_gate
 
         run_id = get_current_context()["run_id"]
-        result = run_publish_gate(_settings.build_db, run_id, serving_db=_settings.serving_db)
+        result = run_publish_gate(
+            _settings.build_db,
+            run_id,
+            serving_db=_settings.serving_db,
+            docs_dir=_settings.data_docs_dir,
+        )
         if not result.success:
             raise GateFailed(result)
         return {"expectations": len(result.outcomes)}

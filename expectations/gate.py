@@ -1,8 +1,10 @@
 """The publish gate: runs the Great Expectations checkpoints on the build warehouse's marts.
 
-Each mart is read from ``build.duckdb`` into a pandas DataFrame and validated by a GX checkpoint
-(GX's SQL datasource returns wrong metrics on DuckDB, see DESIGN.md). Every expectation's result
-is written to ``meta.gate_result`` in the build warehouse, so the data-health dashboard shows it
+Every mart of the dbt project gets a suite (``expectations.suites``: generated from its dbt
+contract and its rules). The columns a suite needs are read from ``build.duckdb`` into a pandas
+DataFrame, with reference checks computed by DuckDB, and validated by a GX checkpoint (GX's SQL
+datasource returns wrong metrics on DuckDB, see DESIGN.md). Every expectation's result is
+written to ``meta.gate_result`` in the build warehouse, so the data-health dashboard shows it
 once published; any failure makes :func:`run_publish_gate` report failure and publish is refused.
 """
 
@@ -11,14 +13,30 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from functools import partial
 from pathlib import Path
+from typing import cast
 
 import duckdb
 import pandas as pd
+from great_expectations.data_context import AbstractDataContext
+from great_expectations.datasource.fluent import PandasDatasource
+from great_expectations.expectations import Expectation
 
-from expectations.suites import INVENTORY_TABLE, PUBLISH_SUITES, WAREHOUSE_INVENTORY, MartSuite
+from expectations.contract import mart_models, read_mart_contracts
+from expectations.suites import (
+    INVENTORY_TABLE,
+    MART_RULES,
+    WAREHOUSE_INVENTORY,
+    MartRules,
+    MartSuite,
+    contract_expectations,
+)
 from iochub.publish import PUBLISHED_SCHEMAS
+from iochub.web_assets import AssetsMissing, localise
+
+MARTS_DIR = Path(__file__).resolve().parents[1] / "dbt_project" / "models" / "marts"
 
 log = logging.getLogger(__name__)
 
@@ -59,15 +77,34 @@ class GateFailed(Exception):
         self.result = result
 
 
-def validate_dataframe(suite: MartSuite, frame: pd.DataFrame) -> list[ExpectationOutcome]:
-    """Run ``suite`` as a GX checkpoint over ``frame`` (an ephemeral, file-less GX context)."""
+def gate_context() -> AbstractDataContext:
+    """An ephemeral (file-less) GX context: suites are code, results go to ``meta.gate_result``
+    and to the Data Docs the gate writes."""
     import great_expectations as gx
+    from great_expectations.data_context.types.base import ProgressBarsConfig
 
     context = gx.get_context(mode="ephemeral")
-    batch = (
-        context.data_sources.add_pandas(name="build_warehouse")
-        .add_dataframe_asset(name=suite.name)
-        .add_batch_definition_whole_dataframe(name="whole_mart")
+    # A bar per metric, per suite, fills the task log; the gate logs one line per mart.
+    context.variables.progress_bars = ProgressBarsConfig(globally=False)
+    context.data_sources.add_pandas(name="build_warehouse")
+    return context
+
+
+def validate_dataframe(
+    suite: MartSuite,
+    frame: pd.DataFrame,
+    context: AbstractDataContext | None = None,
+    run_name: str | None = None,
+) -> list[ExpectationOutcome]:
+    """Run ``suite`` as a GX checkpoint over ``frame`` in ``context`` (a new one if none); the
+    result carries ``run_name`` (the build's run id) in Data Docs."""
+    import great_expectations as gx
+    from great_expectations.core.run_identifier import RunIdentifier
+
+    context = context or gate_context()
+    source = cast(PandasDatasource, context.data_sources.get("build_warehouse"))
+    batch = source.add_dataframe_asset(name=suite.name).add_batch_definition_whole_dataframe(
+        name="whole_mart"
     )
     expectation_suite = context.suites.add(gx.ExpectationSuite(name=suite.name))
     for expectation in suite.expectations():
@@ -82,7 +119,10 @@ def validate_dataframe(suite: MartSuite, frame: pd.DataFrame) -> list[Expectatio
             result_format="SUMMARY",
         )
     )
-    result = checkpoint.run(batch_parameters={"dataframe": frame})
+    result = checkpoint.run(
+        batch_parameters={"dataframe": frame},
+        run_id=RunIdentifier(run_name=run_name) if run_name else None,
+    )
     outcomes = []
     for run_result in result.run_results.values():
         for item in run_result.results:
@@ -100,6 +140,109 @@ def validate_dataframe(suite: MartSuite, frame: pd.DataFrame) -> list[Expectatio
                 )
             )
     return outcomes
+
+
+def _unique(expectations: list[Expectation]) -> list[Expectation]:
+    """Drop repeats (a hand-written expectation the contract also generates)."""
+    seen: set[str] = set()
+    kept = []
+    for expectation in expectations:
+        key = expectation.expectation_type + json.dumps(
+            expectation.configuration.kwargs, sort_keys=True, default=str
+        )
+        if key not in seen:
+            seen.add(key)
+            kept.append(expectation)
+    return kept
+
+
+def _columns_used(expectations: list[Expectation]) -> set[str]:
+    return {
+        str(value)
+        for expectation in expectations
+        for name, value in expectation.configuration.kwargs.items()
+        if name in ("column", "column_A", "column_B") and value is not None
+    }
+
+
+def mart_suites(
+    build_db: Path,
+    serving_db: Path | None = None,
+    only: set[str] | None = None,
+    marts_dir: Path = MARTS_DIR,
+) -> list[MartSuite]:
+    """A suite for every mart model built in ``build_db`` (or those named in ``only``).
+
+    A mart the build did not produce gets no suite here: the inventory suite reports it."""
+    contracts = read_mart_contracts(marts_dir)
+    with duckdb.connect(str(build_db), read_only=True) as con:
+        located = con.execute(
+            "select table_name, schema_name || '.' || table_name from duckdb_tables() "
+            "where schema_name in (?, ?, ?)",
+            list(PUBLISHED_SCHEMAS),
+        ).fetchall()
+        tables = dict(located)
+        present = {
+            table: {str(c[0]) for c in con.execute(f"select * from {table} limit 0").description}
+            for table in tables.values()
+        }
+    previous = _previous_maxima(serving_db, tables)
+    suites = []
+    for model in sorted(mart_models(marts_dir) & tables.keys()):
+        if only is not None and model not in only:
+            continue
+        table = tables[model]
+        rules = MART_RULES.get(model, MartRules())
+        contract = contracts[model].columns if model in contracts else {}
+        generated, computed = contract_expectations(
+            contract, rules, present[table], tables, previous.get(model)
+        )
+        extra = rules.extra() if rules.extra else []
+        expectations = _unique([*generated, *extra])
+        # Hand-written expectations may filter on any column: their marts are read whole.
+        columns = None if extra else tuple(sorted(_columns_used(generated) & present[table]))
+        suites.append(
+            MartSuite(
+                table,
+                partial(list, expectations),
+                columns=columns,
+                computed=computed,
+            )
+        )
+    return suites
+
+
+def _previous_maxima(serving_db: Path | None, tables: dict[str, str]) -> dict[str, object]:
+    """The freshness column's maximum of each mart in the last published warehouse."""
+    if serving_db is None or not serving_db.exists():
+        return {}
+    maxima = {}
+    with duckdb.connect(str(serving_db), read_only=True) as con:
+        published = {
+            name: f"{schema}.{name}"
+            for schema, name in con.execute(
+                "select schema_name, table_name from duckdb_tables()"
+            ).fetchall()
+        }
+        for model, rules in MART_RULES.items():
+            if rules.freshness is None or model not in published or model not in tables:
+                continue
+            columns = con.execute(f"select * from {published[model]} limit 0").description or []
+            if rules.freshness in {str(c[0]) for c in columns}:
+                value = con.execute(f'select max("{rules.freshness}") from {published[model]}')
+                maxima[model] = value.fetchall()[0][0]
+    # GX compares a column's maximum with a datetime, not a date.
+    return {
+        model: datetime.combine(value, datetime.min.time()) if type(value) is date else value
+        for model, value in maxima.items()
+        if value is not None
+    }
+
+
+def _frame(con: duckdb.DuckDBPyConnection, suite: MartSuite) -> pd.DataFrame:
+    selected = ["*"] if suite.columns is None else [f't."{c}"' for c in suite.columns]
+    selected += [f'{expression} as "{name}"' for name, expression in suite.computed.items()]
+    return con.sql(f"select {', '.join(selected) or '1'} from {suite.table} as t").df()
 
 
 def _table_shapes(db: Path) -> dict[str, tuple[int, set[str]]]:
@@ -148,25 +291,64 @@ def run_publish_gate(
     run_id: str,
     suites: list[MartSuite] | None = None,
     serving_db: Path | None = None,
+    docs_dir: Path | None = None,
 ) -> GateResult:
     """Validate every mart suite, and the warehouse's inventory against the last published one
-    (``serving_db``), record the outcomes in ``meta.gate_result``, return them."""
-    chosen = suites or [*PUBLISH_SUITES, WAREHOUSE_INVENTORY]
+    (``serving_db``), record the outcomes in ``meta.gate_result``, return them. With
+    ``docs_dir``, GX's Data Docs of the run are written to ``docs_dir/<run_id>/``."""
+    chosen = suites or [*mart_suites(build_db, serving_db), WAREHOUSE_INVENTORY]
     outcomes: list[ExpectationOutcome] = []
+    inventory = (
+        inventory_frame(build_db, serving_db)
+        if any(s.table == INVENTORY_TABLE for s in chosen)
+        else None
+    )
+    context = gate_context()
+    # One mart in memory at a time: the large facts are read one after the other.
     with duckdb.connect(str(build_db), read_only=True) as con:
-        frames = {
-            s.table: con.sql(f"select * from {s.table}").df()
-            for s in chosen
-            if s.table != INVENTORY_TABLE
-        }
-    if any(s.table == INVENTORY_TABLE for s in chosen):
-        frames[INVENTORY_TABLE] = inventory_frame(build_db, serving_db)
-    for suite in chosen:
-        log.info("gate: validating %s (%d rows)", suite.table, len(frames[suite.table]))
-        outcomes.extend(validate_dataframe(suite, frames[suite.table]))
+        for suite in chosen:
+            frame = inventory if suite.table == INVENTORY_TABLE else _frame(con, suite)
+            assert frame is not None
+            log.info("gate: validating %s (%d rows)", suite.table, len(frame))
+            outcomes.extend(validate_dataframe(suite, frame, context, run_id))
     result = GateResult(run_id=run_id, outcomes=outcomes)
     _record(build_db, result)
+    if docs_dir is not None:
+        write_data_docs(context, docs_dir, run_id)
     return result
+
+
+DOCS_KEPT = 30  # gate runs whose Data Docs are kept
+
+
+def write_data_docs(context: AbstractDataContext, docs_dir: Path, run_id: str) -> Path:
+    """Build GX's Data Docs of this run into ``docs_dir/<run_id>/``, readable offline (the
+    libraries the pages load are copied next to them), point ``docs_dir/index.html`` at it and
+    keep the last :data:`DOCS_KEPT` runs."""
+    import shutil
+    from urllib.parse import unquote, urlparse
+
+    built = context.build_data_docs()
+    site = Path(unquote(urlparse(next(iter(built.values()))).path)).parent
+    folder_name = "".join(c if c.isalnum() or c in "-_." else "_" for c in run_id)
+    target = docs_dir / folder_name
+    shutil.rmtree(target, ignore_errors=True)
+    shutil.copytree(site, target)
+    try:
+        localise(target)
+    except AssetsMissing as exc:
+        log.warning("%s", exc)
+    (docs_dir / "index.html").write_text(
+        f'<!doctype html><meta charset="utf-8"><meta http-equiv="refresh" '
+        f'content="0; url={folder_name}/index.html"><title>Publish gate — Data Docs</title>'
+        f'<a href="{folder_name}/index.html">Latest gate run: {run_id}</a>\n',
+        encoding="utf-8",
+    )
+    runs = sorted((p for p in docs_dir.iterdir() if p.is_dir()), key=lambda p: p.stat().st_mtime)
+    for old in runs[:-DOCS_KEPT]:
+        shutil.rmtree(old, ignore_errors=True)
+    log.info("gate: Data Docs in %s", target / "index.html")
+    return target
 
 
 def _record(build_db: Path, result: GateResult) -> None:

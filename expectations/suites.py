@@ -1,14 +1,23 @@
-"""Great Expectations suites of the publish gate, as code: one suite per published mart.
+"""Great Expectations suites of the publish gate, as code: one suite for every mart.
 
-A suite states what must hold for a mart to reach the wall. Row-level rules that need the whole
-of a large table belong in dbt tests (they run inside DuckDB); these suites validate marts and
-aggregates small enough to read into a DataFrame.
+A suite states what must hold for a mart to reach the wall. Each is generated from two places:
+the mart's dbt contract (keys, not-null columns, code lists, references to other tables; read by
+``expectations.contract``) and :data:`MART_RULES` below, which says what dbt's YAML does not:
+value ranges (rates within 0–1, amounts and counts not negative, coordinates inside the
+province, sensor readings within physical bounds), columns that must be ordered, a minimum row
+count for the marts that need no source (calendars, admin units, the KPI catalogue), and the
+column whose latest value must not go back from the last published warehouse (freshness). A few
+marts add hand-written expectations. Row counts of the marts fed by sources are judged against
+the last published warehouse by the inventory suite (a province connects its sources one by
+one, so an empty fact mart alone is no reason to refuse). The gate reads only the columns a
+suite needs, so large facts stay cheap.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
 
 import great_expectations as gx
 from great_expectations.expectations import Expectation
@@ -18,10 +27,15 @@ VISIT_TYPES = ["01", "02", "03", "04", "05", "06", "07", "08", "09"]
 
 @dataclass(frozen=True)
 class MartSuite:
-    """A mart (``schema.table`` in the build warehouse) and the expectations it must meet."""
+    """A mart (``schema.table`` in the build warehouse) and the expectations it must meet.
+
+    ``columns`` are the columns the frame needs (None: all); ``computed`` adds columns the
+    gate computes in SQL (``name → expression`` over the mart aliased ``t``)."""
 
     table: str
     expectations: Callable[[], list[Expectation]]
+    columns: tuple[str, ...] | None = None
+    computed: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def name(self) -> str:
@@ -31,7 +45,6 @@ class MartSuite:
 def _fct_health_episode() -> list[Expectation]:
     e = gx.expectations
     return [
-        e.ExpectTableRowCountToBeBetween(min_value=1),
         e.ExpectColumnValuesToNotBeNull(column="episode_key"),
         e.ExpectColumnValuesToBeUnique(column="episode_key"),
         e.ExpectColumnValuesToNotBeNull(column="admitted_at"),
@@ -51,7 +64,6 @@ def _fct_health_episode() -> list[Expectation]:
 def _agg_health_episode_daily_commune() -> list[Expectation]:
     e = gx.expectations
     return [
-        e.ExpectTableRowCountToBeBetween(min_value=1),
         e.ExpectColumnValuesToNotBeNull(column="episode_date"),
         e.ExpectColumnValuesToBeBetween(column="episodes", min_value=1),
         # The province lies within these; a centroid outside means a wrong commune join.
@@ -167,9 +179,211 @@ def _warehouse_inventory() -> list[Expectation]:
 
 WAREHOUSE_INVENTORY = MartSuite(INVENTORY_TABLE, _warehouse_inventory)
 
-PUBLISH_SUITES: list[MartSuite] = [
-    MartSuite("marts.fct_health_episode", _fct_health_episode),
-    MartSuite("marts.agg_health_episode_daily_commune", _agg_health_episode_daily_commune),
-    MartSuite("marts.fct_kpi_value", _fct_kpi_value),
-    MartSuite("marts.kpi_scorecard", _kpi_scorecard),
-]
+Range = tuple[float | None, float | None]
+NOT_NEGATIVE: Range = (0, None)
+RATE: Range = (0, 1)
+# The new Đồng Tháp (with the former Tiền Giang) lies within these; a point outside is a wrong
+# commune join or swapped coordinates.
+LATITUDE: Range = (9.9, 11.1)
+LONGITUDE: Range = (105.0, 107.0)
+ON_THE_MAP = {"latitude": LATITUDE, "longitude": LONGITUDE}
+
+
+@dataclass(frozen=True)
+class MartRules:
+    """What a mart's dbt contract does not say (see the module docstring)."""
+
+    ranges: Mapping[str, Range] = field(default_factory=dict)
+    ordered: tuple[tuple[str, str], ...] = ()  # (a, b): a ≥ b wherever both are present
+    min_rows: int = 0
+    freshness: str | None = None
+    extra: Callable[[], list[Expectation]] | None = None
+
+
+def _not_negative(*columns: str) -> dict[str, Range]:
+    return dict.fromkeys(columns, NOT_NEGATIVE)
+
+
+MART_RULES: dict[str, MartRules] = {
+    # core
+    "dim_admin_unit": MartRules(
+        ranges={**ON_THE_MAP, "area_km2": NOT_NEGATIVE},
+        ordered=(("valid_to", "valid_from"),),
+        min_rows=1,
+    ),
+    "dim_admin_crosswalk": MartRules(ranges={"share": RATE}, min_rows=1),
+    "dim_date": MartRules(
+        ranges={
+            "month_of_year": (1, 12),
+            "day_of_month": (1, 31),
+            "quarter_of_year": (1, 4),
+            "day_of_week": (0, 7),
+            "iso_week": (1, 53),
+        },
+        min_rows=1,
+    ),
+    # health
+    "dim_facility": MartRules(ranges=ON_THE_MAP),
+    "fct_health_episode": MartRules(
+        ranges=_not_negative("treatment_days", "insurance_paid_vnd", "drug_cost_vnd"),
+        freshness="admission_date",
+        extra=_fct_health_episode,
+    ),
+    "fct_health_drug_line": MartRules(
+        ranges=_not_negative("quantity", "unit_price_vnd", "amount_vnd", "insurance_paid_vnd"),
+        freshness="ordered_at",
+    ),
+    "agg_health_episode_daily_commune": MartRules(
+        ranges={"total_cost_vnd": NOT_NEGATIVE},
+        freshness="episode_date",
+        extra=_agg_health_episode_daily_commune,
+    ),
+    "fct_ehr_coverage_monthly": MartRules(
+        ranges={"ehr_coverage_rate": RATE, **_not_negative("residents", "ehr_persons")},
+    ),
+    "fct_telemedicine_session": MartRules(
+        ranges={"duration_minutes": NOT_NEGATIVE}, freshness="session_date"
+    ),
+    "fct_booking_appointment": MartRules(freshness="booking_date"),
+    # public services
+    "dim_procedure": MartRules(
+        ranges={"limit_working_days": NOT_NEGATIVE, "fee_vnd": NOT_NEGATIVE},
+    ),
+    "fct_dossier": MartRules(
+        ranges=_not_negative(
+            "processing_days",
+            "paused_days",
+            "supplement_request_count",
+            "fee_total_vnd",
+            "attachment_count",
+            "digitised_attachment_count",
+        ),
+        ordered=(("attachment_count", "digitised_attachment_count"),),
+        freshness="received_on",
+    ),
+    "fct_dossier_event": MartRules(ranges={"step_number": (1, None)}, freshness="processed_at"),
+    "fct_petition": MartRules(
+        ranges=_not_negative("working_days_to_handle", "limit_working_days"),
+        ordered=(("handled_on", "received_on"),),
+        freshness="received_on",
+    ),
+    # education
+    "dim_school": MartRules(ranges={"terms_reported": (1, None)}),
+    "fct_enrolment": MartRules(ranges={"pupils": NOT_NEGATIVE}, freshness="export_date"),
+    "fct_school_digital_status": MartRules(
+        ranges=_not_negative("teachers_total", "teachers_qualified", "classes", "pupils"),
+        ordered=(("teachers_total", "teachers_female"), ("teachers_total", "teachers_qualified")),
+        freshness="export_date",
+    ),
+    # agriculture
+    "dim_agri_system": MartRules(
+        ranges={"freshness_hours": (1, None), "tables_declared": (1, None)}, min_rows=1
+    ),
+    "fct_agri_system_delivery": MartRules(
+        ranges=_not_negative("rows_delivered", "tables_delivered", "delivery_days"),
+    ),
+    "fct_aquaculture_output": MartRules(ranges={"output_t": NOT_NEGATIVE}, freshness="report_date"),
+    "fct_crop_area": MartRules(
+        ranges=_not_negative("planted_ha", "harvested_ha", "yield_t_ha"), freshness="report_date"
+    ),
+    "fct_livestock_census": MartRules(ranges={"headcount": NOT_NEGATIVE}, freshness="report_date"),
+    "fct_pest_outbreak": MartRules(
+        ranges=_not_negative("infested_ha", "treated_ha"), freshness="report_date"
+    ),
+    # IoT: physical bounds of the sensors (a reading outside is quarantined at landing)
+    "dim_station": MartRules(ranges=ON_THE_MAP),
+    "fct_iot_reading_hourly": MartRules(
+        ranges={
+            "readings": (1, None),
+            "salinity_ppt_avg": (0, 45),
+            "salinity_ppt_max": (0, 45),
+            "ph_avg": (0, 14),
+            "do_mg_l_avg": (0, 25),
+            "temperature_c_avg": (0, 50),
+        },
+        ordered=(
+            ("salinity_ppt_max", "salinity_ppt_avg"),
+            ("water_level_cm_max", "water_level_cm_avg"),
+        ),
+        freshness="observed_hour",
+    ),
+    "fct_insect_trap_nightly": MartRules(
+        ranges=_not_negative(
+            "bph_count", "wbph_count", "glh_count", "rlf_count", "ysb_count", "rbg_count"
+        ),
+        freshness="night_of",
+    ),
+    # digital economy and society
+    "fct_digital_indicator": MartRules(
+        ranges={
+            "rate": RATE,
+            "published_rate": RATE,
+            **_not_negative("numerator", "denominator"),
+        },
+        ordered=(("denominator", "numerator"),),
+    ),
+    # KPI layer
+    "kpi_catalogue": MartRules(ranges={"max_points": NOT_NEGATIVE}, min_rows=1),
+    "kpi_targets": MartRules(min_rows=1),
+    "fct_kpi_value": MartRules(ordered=(("period_end", "period_start"),), extra=_fct_kpi_value),
+    "kpi_scorecard": MartRules(extra=_kpi_scorecard),
+    # meta
+    "meta_source_freshness": MartRules(
+        ranges=_not_negative("runs", "failures_since_success", "rows_landed_total"), min_rows=1
+    ),
+    "meta_quarantine_stats": MartRules(ranges={"quarantined_rows": (1, None)}),
+    "alerts": MartRules(ordered=(("ended_at", "started_at"),)),
+}
+
+
+def contract_expectations(
+    contract: Mapping[str, Any],
+    rules: MartRules,
+    present: set[str],
+    tables: Mapping[str, str],
+    previous_max: Any = None,
+) -> tuple[list[Expectation], dict[str, str]]:
+    """The generated expectations of one mart and the SQL-computed columns they read.
+
+    ``contract`` maps column → expectations.contract.ColumnContract; ``present`` are the
+    columns the built mart has (a column the build lost is the inventory suite's finding);
+    ``tables`` locates each model (``schema.table``) for references; ``previous_max`` is the
+    freshness column's maximum in the last published warehouse."""
+    e = gx.expectations
+    out: list[Expectation] = [e.ExpectTableRowCountToBeBetween(min_value=rules.min_rows)]
+    computed: dict[str, str] = {}
+    for column, declared in contract.items():
+        if column not in present:
+            continue
+        if declared.not_null:
+            out.append(e.ExpectColumnValuesToNotBeNull(column=column))
+        if declared.unique:
+            out.append(e.ExpectColumnValuesToBeUnique(column=column))
+        if declared.accepted_values is not None:
+            out.append(
+                e.ExpectColumnValuesToBeInSet(column=column, value_set=declared.accepted_values)
+            )
+        target = declared.relationship
+        if target is not None and target.to_model in tables:
+            # Computed in DuckDB: a key absent from the referenced table is false.
+            name = f"{column}__in__{target.to_model}"
+            computed[name] = (
+                f'(t."{column}" is null or exists (select 1 from {tables[target.to_model]} as r '
+                f'where r."{target.field}" = t."{column}"))'
+            )
+            out.append(e.ExpectColumnValuesToBeInSet(column=name, value_set=[True]))
+    for column, (low, high) in rules.ranges.items():
+        if column in present:
+            out.append(
+                e.ExpectColumnValuesToBeBetween(column=column, min_value=low, max_value=high)
+            )
+    for a, b in rules.ordered:
+        if a in present and b in present:
+            out.append(
+                e.ExpectColumnPairValuesAToBeGreaterThanB(
+                    column_A=a, column_B=b, or_equal=True, ignore_row_if="either_value_is_missing"
+                )
+            )
+    if rules.freshness in present and previous_max is not None:
+        out.append(e.ExpectColumnMaxToBeBetween(column=rules.freshness, min_value=previous_max))
+    return out, computed

@@ -75,7 +75,12 @@ def run_dbt(settings: Settings, *command: str) -> None:
 
 
 def gate_and_publish(settings: Settings, run_id: str) -> BuildOutcome:
-    gate = run_publish_gate(settings.build_db, run_id, serving_db=settings.serving_db)
+    gate = run_publish_gate(
+        settings.build_db,
+        run_id,
+        serving_db=settings.serving_db,
+        docs_dir=settings.data_docs_dir,
+    )
     if not gate.success:
         raise GateFailed(gate)
     return BuildOutcome(gate=gate, published=publish(settings.build_db, settings.serving_db))

@@ -305,18 +305,3 @@ def test_kpi_inputs_are_built_before_fct_kpi_value(built_province: Settings) -> 
     order = [r["unique_id"] for r in run_results["results"]]
     fct = order.index("model.iochub.fct_kpi_value")
     assert all(order.index(i) < fct for i in inputs if i in order)
-
-
-def test_kpi_marts_pass_their_publish_suites(built_province: Settings) -> None:
-    """The GX publish suites of fct_kpi_value and kpi_scorecard hold on the province's build."""
-    from expectations.gate import run_publish_gate
-    from expectations.suites import PUBLISH_SUITES
-
-    suites = [
-        s for s in PUBLISH_SUITES if s.table in ("marts.fct_kpi_value", "marts.kpi_scorecard")
-    ]
-    assert len(suites) == 2
-    result = run_publish_gate(built_province.build_db, "kpi-golden", suites)
-    assert result.success, "\n".join(
-        f"{f.table}: {f.expectation}({f.column}) observed {f.observed}" for f in result.failures
-    )

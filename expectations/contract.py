@@ -1,0 +1,86 @@
+"""The marts' column contracts as dbt declares them, read for the publish gate's suites.
+
+The dbt YAML next to each mart (``dbt_project/models/marts/**/_*.yml``) already says which
+columns are keys, which may not be null, which hold a code from a fixed list and which point to
+another table. The gate's Great Expectations suites are generated from the same declarations
+(``expectations.suites.mart_suites``), so a rule is written once and checked twice: by dbt while
+it builds, and by GX on the finished warehouse just before it is published, with each outcome
+recorded for the data-health dashboard. Tests of severity ``warn`` are left to dbt.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+_REF = re.compile(r"""ref\(\s*['"]([\w]+)['"]\s*\)""")
+
+
+@dataclass(frozen=True)
+class Relationship:
+    to_model: str
+    field: str
+
+
+@dataclass
+class ColumnContract:
+    not_null: bool = False
+    unique: bool = False
+    accepted_values: list[Any] | None = None
+    relationship: Relationship | None = None
+
+
+@dataclass
+class ModelContract:
+    name: str
+    columns: dict[str, ColumnContract] = field(default_factory=dict)
+
+
+def _arguments(spec: dict[str, Any]) -> dict[str, Any]:
+    """dbt ≥ 1.10 puts a generic test's inputs under ``arguments``; older files inline them."""
+    inner: dict[str, Any] = spec.get("arguments") or spec
+    return inner
+
+
+def _column_contract(tests: list[Any]) -> ColumnContract:
+    contract = ColumnContract()
+    for test in tests:
+        name, spec = (test, {}) if isinstance(test, str) else next(iter(test.items()))
+        spec = spec or {}
+        if (spec.get("config") or {}).get("severity", spec.get("severity")) == "warn":
+            continue
+        if name == "not_null":
+            contract.not_null = True
+        elif name == "unique":
+            contract.unique = True
+        elif name == "accepted_values":
+            contract.accepted_values = list(_arguments(spec)["values"])
+        elif name == "relationships":
+            args = _arguments(spec)
+            match = _REF.search(str(args["to"]))
+            if match:
+                contract.relationship = Relationship(match.group(1), str(args["field"]))
+    return contract
+
+
+def read_mart_contracts(marts_dir: Path) -> dict[str, ModelContract]:
+    """Every model declared under ``marts_dir``, by name, with its columns' tests."""
+    contracts: dict[str, ModelContract] = {}
+    for path in sorted(marts_dir.rglob("*.yml")):
+        document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        for model in document.get("models") or []:
+            contract = ModelContract(model["name"])
+            for column in model.get("columns") or []:
+                tests = column.get("data_tests") or column.get("tests") or []
+                contract.columns[column["name"]] = _column_contract(tests)
+            contracts[contract.name] = contract
+    return contracts
+
+
+def mart_models(marts_dir: Path) -> set[str]:
+    """The names of the mart models (one ``.sql`` file each)."""
+    return {path.stem for path in marts_dir.rglob("*.sql")}

@@ -1,0 +1,64 @@
+"""The publish gate on the demo province's warehouse: every mart has a suite and passes it, and
+a rate above 1, a key missing from its dimension or a fact that went back in time is refused."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from expectations.contract import mart_models
+from expectations.gate import MARTS_DIR, mart_suites, run_publish_gate
+from iochub.settings import Settings
+
+pytestmark = pytest.mark.integration
+
+
+def test_every_mart_has_a_suite_and_the_province_passes(province_warehouse: Settings) -> None:
+    suites = mart_suites(province_warehouse.build_db)
+    assert {s.table.split(".", 1)[1] for s in suites} == mart_models(MARTS_DIR)
+    result = run_publish_gate(province_warehouse.build_db, "province-gate", suites)
+    assert result.success, "\n".join(
+        f"{f.table}: {f.expectation}({f.column}) observed {f.observed}" for f in result.failures
+    )
+    assert len(result.outcomes) > 300
+
+
+def test_rates_references_and_freshness_are_enforced(
+    province_warehouse: Settings, tmp_path: Path
+) -> None:
+    serving = tmp_path / "serving.duckdb"
+    build = tmp_path / "build.duckdb"
+    shutil.copy(province_warehouse.build_db, serving)
+    shutil.copy(province_warehouse.build_db, build)
+    with duckdb.connect(str(build)) as con:
+        con.execute(
+            "update marts.fct_ehr_coverage_monthly set ehr_coverage_rate = 1.5 "
+            "where rowid = (select min(rowid) from marts.fct_ehr_coverage_monthly)"
+        )
+        con.execute(
+            "update marts.fct_enrolment set school_code = 'NO-SUCH-SCHOOL' "
+            "where rowid = (select min(rowid) from marts.fct_enrolment)"
+        )
+        con.execute(
+            "delete from marts.fct_dossier "
+            "where received_on = (select max(received_on) from marts.fct_dossier)"
+        )
+    result = run_publish_gate(build, "bad-marts", serving_db=serving)
+    assert {(f.table, f.expectation, f.column) for f in result.failures} == {
+        (
+            "marts.fct_ehr_coverage_monthly",
+            "expect_column_values_to_be_between",
+            "ehr_coverage_rate",
+        ),
+        ("marts.fct_enrolment", "expect_column_values_to_be_in_set", "school_code__in__dim_school"),
+        ("marts.fct_dossier", "expect_column_max_to_be_between", "received_on"),
+        # the deleted dossiers' events now point nowhere
+        (
+            "marts.fct_dossier_event",
+            "expect_column_values_to_be_in_set",
+            "dossier_code__in__fct_dossier",
+        ),
+    }

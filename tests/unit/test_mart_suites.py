@@ -1,0 +1,22 @@
+"""Every mart of the dbt project has publish-gate rules, and its dbt contract is read."""
+
+from expectations.contract import mart_models, read_mart_contracts
+from expectations.gate import MARTS_DIR
+from expectations.suites import MART_RULES
+
+
+def test_every_mart_has_rules_and_no_rule_is_stale() -> None:
+    marts = mart_models(MARTS_DIR)
+    assert marts - MART_RULES.keys() == set(), "add the new mart to expectations.suites"
+    assert MART_RULES.keys() - marts == set(), "a rule names a mart that no longer exists"
+
+
+def test_the_dbt_contract_is_read() -> None:
+    contracts = read_mart_contracts(MARTS_DIR)
+    assert contracts.keys() == mart_models(MARTS_DIR)
+    enrolment = contracts["fct_enrolment"].columns
+    assert enrolment["school_code"].relationship is not None
+    assert enrolment["school_code"].relationship.to_model == "dim_school"
+    alerts = contracts["alerts"].columns
+    assert "source_failing" in (alerts["alert_rule"].accepted_values or [])
+    assert alerts["alert_rule"].not_null
