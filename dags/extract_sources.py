@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from airflow.sdk import DAG, task
+from airflow.sdk import DAG, Param, task
 
 from connectors.registry import Source, load_registry
 from iochub.assets import source_assets, source_pool
@@ -32,16 +32,35 @@ def make_extract_dag(settings: Settings, source: Source) -> DAG:
             "max_retry_delay": timedelta(minutes=10),
             "execution_timeout": timedelta(hours=1),
         },
-        doc_md=f"Extracts **{source.title}** (owner: {source.owner}) into the lake.",
+        params={
+            "since": Param(
+                None,
+                type=["null", "string"],
+                format="date",
+                description="Re-read the incremental tables from this date (a backfill).",
+            )
+        },
+        doc_md=(
+            f"Extracts **{source.title}** (owner: {source.owner}) into the lake. "
+            "Trigger with `since` (YYYY-MM-DD) to re-read from that date; see docs/operations.md"
+            " (Backfill)."
+        ),
     ) as dag:
 
         @task(task_id="extract", outlets=source_assets(settings, source), pool=source_pool(source))
         def extract(name: str = source.name) -> dict[str, object]:
+            from airflow.sdk import get_current_context
             from airflow.sdk.exceptions import AirflowSkipException
 
             from connectors.extract import run_extract
+            from iochub.assets import extract_options
 
-            manifest = run_extract(name, get_settings())
+            context = get_current_context()
+            run = context["dag_run"]
+            options = extract_options(
+                str(run.run_type), run.data_interval_start, context["params"].get("since")
+            )
+            manifest = run_extract(name, get_settings(), options)
             if not any(manifest.rows_landed.values()):
                 # Skipped, not failed: the source was checked (its manifest says so), but with
                 # no new rows no Asset event is sent and the warehouse is not rebuilt for nothing.

@@ -1,12 +1,18 @@
 """Airflow objects derived from the registry: an Asset per landed table (shared by the extract and
-build DAGs) and a pool per source system."""
+build DAGs), a pool per source system, and what an extract run reads (a backfill re-reads)."""
 
 from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING
 
 from airflow.sdk import Asset
 
 from connectors.registry import Source
 from iochub.settings import Settings
+
+if TYPE_CHECKING:  # the kinds' module is for the task, not for DAG parsing
+    from connectors.kinds.base import ExtractOptions
 
 
 def table_asset(settings: Settings, source: str, table: str) -> Asset:
@@ -37,3 +43,20 @@ def pool_definitions(sources: list[Source]) -> dict[str, dict[str, object]]:
         }
         for source in sources
     }
+
+
+def extract_options(
+    run_type: str, interval_start: datetime | None, since: str | None
+) -> ExtractOptions:
+    """What one ``extract__<source>`` run reads. A scheduled or manual run reads what is new
+    since the watermark; given ``since`` (the DAG's param, "Trigger DAG w/ config") it re-reads
+    the incremental tables from that date; a run of ``airflow backfill create`` re-reads from the
+    start of its own interval. Re-read rows land again and the warehouse keeps the latest landing
+    of each key; watermarks never move back."""
+    from connectors.kinds.base import ExtractOptions
+
+    if since:
+        return ExtractOptions(since=since)
+    if run_type == "backfill" and interval_start is not None:
+        return ExtractOptions(since=interval_start.date().isoformat())
+    return ExtractOptions()

@@ -62,18 +62,23 @@ class AirflowApi:
             self._token = str(answer.json()["access_token"])
         return {"Authorization": f"Bearer {self._token}"}
 
+    def request(self, method: str, path: str, **kwargs: object) -> httpx.Response:
+        """A call with a fresh token when the old one expired, retried on a 5xx: the demo's
+        SQLite metadata database answers "locked" while the scheduler writes."""
+        for attempt in range(4):
+            answer = self._client.request(method, path, headers=self._headers(), **kwargs)  # type: ignore[arg-type]
+            if answer.status_code == 401:
+                self._token = None
+            elif answer.status_code < 500:
+                break
+            time.sleep(2**attempt)
+        answer.raise_for_status()
+        return answer
+
     def trigger(self, dag_id: str, note: str) -> str:
         """Queue a run of ``dag_id`` now; returns its run id."""
         body = {"logical_date": None, "note": note}
-        answer = self._client.post(
-            f"/api/v2/dags/{dag_id}/dagRuns", json=body, headers=self._headers()
-        )
-        if answer.status_code == 401:  # the token expired: one fresh try
-            self._token = None
-            answer = self._client.post(
-                f"/api/v2/dags/{dag_id}/dagRuns", json=body, headers=self._headers()
-            )
-        answer.raise_for_status()
+        answer = self.request("POST", f"/api/v2/dags/{dag_id}/dagRuns", json=body)
         return str(answer.json()["dag_run_id"])
 
 

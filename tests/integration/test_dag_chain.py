@@ -128,3 +128,44 @@ def _one_short(line: str) -> bool:
     expected = line.split("expected ", 1)[1].split("/", 1)[0]
     got = line.split("got ", 1)[1].split("/", 1)[0]
     return float(got) == float(expected) - 1
+
+
+def test_a_backfill_re_reads_a_date_range(chain_home: Settings, dagbag) -> None:
+    """A system corrects an old record without touching the incremental cursor: the scheduled
+    run does not see it, a run triggered with ``since`` re-reads from that date and the
+    warehouse shows the correction (the latest landing of a record wins)."""
+    import psycopg
+
+    settings = chain_home
+    url = f"{settings.sim_pg_url}/{settings.sim_db_prefix}agri_tt01"
+    with psycopg.connect(url, autocommit=True) as pg:
+        found = pg.execute(
+            "select record_id, report_date, planted_ha from crop_area "
+            "where report_date >= '2025-09-01' and planted_ha is not null and planted_ha >= 0 "
+            "order by report_date, record_id limit 1"
+        ).fetchone()
+        assert found is not None
+        record_id, report_date, planted = found
+        pg.execute(
+            "update crop_area set planted_ha = planted_ha + 1000 where record_id = %s", [record_id]
+        )
+    try:
+        dag = dagbag.get_dag("extract__agri_tt01")
+        quiet = dag.test()
+        assert [ti.state for ti in quiet.get_task_instances()] == ["skipped"]
+        backfill = dag.test(run_conf={"since": str(report_date)})
+        assert backfill.state == "success"
+        assert [ti.state for ti in backfill.get_task_instances()] == ["success"]
+        assert dagbag.get_dag("build_warehouse").test().state == "success"
+    finally:
+        with psycopg.connect(url, autocommit=True) as pg:
+            pg.execute(
+                "update crop_area set planted_ha = %s where record_id = %s", [planted, record_id]
+            )
+    with duckdb.connect(str(settings.serving_db), read_only=True) as con:
+        row = con.execute(
+            "select planted_ha from marts.fct_crop_area "
+            "where system_code = 'TT01' and record_id = ?",
+            [record_id],
+        ).fetchone()
+    assert row == (planted + 1000,)
