@@ -81,6 +81,9 @@ class Manifest:
     items: dict[str, str] = field(default_factory=dict)
     # Schema drift seen per table: {"added": [...], "missing": [...], "renamed": {old: new}}.
     drift: dict[str, dict[str, object]] = field(default_factory=dict)
+    # Expectations of the landing-batch suites (expectations.landing) run per table; a run with
+    # a failing one does not commit.
+    landing_checks: dict[str, int] = field(default_factory=dict)
 
     def check_invariant(self) -> None:
         """Nothing lost: rows in = landed + quarantined, per table, and the same for items."""
@@ -239,7 +242,24 @@ class BatchWriter:
         for row in result.rejected:
             self.quarantine(QuarantinedItem(spec.name, row.item, row.reason, row.detail, row.raw))
         if result.clean.num_rows:
+            self._validate(spec, result.clean)
             self._write_part(spec.name, result.clean)
+
+    def _validate(self, spec: TableSpec, clean: pa.Table) -> None:
+        """The table's landing suite on the rows about to be written (Great Expectations is
+        imported only when a run lands something)."""
+        from expectations.landing import LandingSuiteFailed, validate_landing_part
+
+        load_day = date.fromisoformat(self.manifest.load_date)
+        count, failures = validate_landing_part(self.source, spec, clean, load_day)
+        checks = self.manifest.landing_checks
+        checks[spec.name] = checks.get(spec.name, 0) + count
+        if failures:
+            raise LandingSuiteFailed(
+                f"{self.source}.{spec.name}: the landing suite failed on rows the contract kept "
+                f"(the contract code and the registry disagree; nothing was committed): "
+                + "; ".join(failures)
+            )
 
     def land_records(self, spec: TableSpec, records: list[Record]) -> None:
         self.land(spec, records_to_arrow(records))

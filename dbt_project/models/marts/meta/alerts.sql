@@ -224,7 +224,7 @@ source_failing as (
         'source_failing' as alert_rule,
         'source' as subject_kind,
         source_name as subject_code,
-        min(last_failure_at) as started_at,
+        min(first_failure_at) as started_at,
         cast(null as timestamp) as ended_at,
         max(built_at) as as_of,
         max(failures_since_success) as measure,

@@ -54,6 +54,7 @@ failures_since_success as (
         failures.source_name,
         failures.failed_at as last_failure_at,
         failures.error_type || ': ' || failures.error as last_error,
+        min(failures.failed_at) over (partition by failures.source_name) as first_failure_at,
         count(*) over (partition by failures.source_name) as failures_since_success
     from failures
     left join last_runs
@@ -108,6 +109,7 @@ select
         > registry.freshness_hours * 3600,
         true
     ) as is_stale,
+    failures_since_success.first_failure_at,
     failures_since_success.last_failure_at,
     failures_since_success.last_error,
     coalesce(failures_since_success.failures_since_success, 0) as failures_since_success,
