@@ -1,7 +1,8 @@
 """Landing throughput: the files connector over an inbox of many XML 130 files.
 
 Copies the fixture's valid files N times (each copy made unique, as real files are) into a
-temporary inbox and lands them, pseudonymisation and manifest included.
+temporary inbox and lands them, pseudonymisation and manifest included; then the same without
+the landing-batch suites (expectations.landing), side by side, to show what they cost.
 """
 
 from __future__ import annotations
@@ -11,8 +12,10 @@ import shutil
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
+from unittest import mock
 
 from connectors.extract import run_extract
+from connectors.landing import BatchWriter
 from iochub.settings import Settings
 from simulator.fixtures import XML130_INBOX
 
@@ -44,4 +47,17 @@ def landing_cases() -> list[tuple[str, str, Callable[[], int], int]]:
         manifest = run_extract("health_xml130", settings)
         return manifest.items_in
 
-    return [("files connector landing (files)", f"{COPIES * 3} XML 130 files", land, 5)]
+    def land_without_suites() -> int:
+        # The comparison only: landing never skips its suites.
+        with mock.patch.object(BatchWriter, "_validate", lambda self, spec, clean: None):
+            return land()
+
+    return [
+        ("files connector landing (files)", f"{COPIES * 3} XML 130 files", land, 5),
+        (
+            "files connector landing (files)",
+            f"{COPIES * 3} XML 130 files, no landing suites",
+            land_without_suites,
+            5,
+        ),
+    ]

@@ -27,9 +27,7 @@ from iochub.settings import get_settings
 
 _settings = get_settings()
 _lake_assets = [
-    asset
-    for source in load_registry(_settings).values()
-    for asset in source_assets(_settings, source)
+    asset for source in load_registry(_settings).values() for asset in source_assets(source)
 ]
 
 

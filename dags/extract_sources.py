@@ -47,7 +47,7 @@ def make_extract_dag(settings: Settings, source: Source) -> DAG:
         ),
     ) as dag:
 
-        @task(task_id="extract", outlets=source_assets(settings, source), pool=source_pool(source))
+        @task(task_id="extract", outlets=source_assets(source), pool=source_pool(source))
         def extract(name: str = source.name) -> dict[str, object]:
             from airflow.sdk import get_current_context
             from airflow.sdk.exceptions import AirflowSkipException

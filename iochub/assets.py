@@ -9,22 +9,20 @@ from typing import TYPE_CHECKING
 from airflow.sdk import Asset
 
 from connectors.registry import Source
-from iochub.settings import Settings
 
 if TYPE_CHECKING:  # the kinds' module is for the task, not for DAG parsing
     from connectors.kinds.base import ExtractOptions
 
 
-def table_asset(settings: Settings, source: str, table: str) -> Asset:
-    return Asset(
-        name=f"lake.{source}.{table}",
-        uri=f"file://{settings.raw_dir}/{source}/{table}",
-        group="lake",
-    )
+def table_asset(source: str, table: str) -> Asset:
+    """The lake table ``source.table`` as an Asset. Its URI names the table, not the folder it
+    is stored in (``IOC_HOME/lake/raw/<source>/<table>``): Airflow identifies an Asset by name
+    and URI together, and the same table must stay the same Asset wherever IOC_HOME points."""
+    return Asset(name=f"lake.{source}.{table}", uri=f"iochub://lake/{source}/{table}", group="lake")
 
 
-def source_assets(settings: Settings, source: Source) -> list[Asset]:
-    return [table_asset(settings, source.name, table.name) for table in source.tables]
+def source_assets(source: Source) -> list[Asset]:
+    return [table_asset(source.name, table.name) for table in source.tables]
 
 
 def source_pool(source: Source) -> str:

@@ -182,6 +182,7 @@ _RUN_TABLES_SCHEMA = pa.schema(
         pa.field("rows_in", pa.int64()),
         pa.field("rows_landed", pa.int64()),
         pa.field("rows_quarantined", pa.int64()),
+        pa.field("landing_expectations", pa.int64()),
     ]
 )
 _FAILURES_SCHEMA = pa.schema(
@@ -240,6 +241,7 @@ def load_lake_records_into_postgres(settings: Settings, conninfo: str) -> dict[s
                 "rows_in": rows_in,
                 "rows_landed": m.rows_landed.get(table, 0),
                 "rows_quarantined": m.rows_quarantined.get(table, 0),
+                "landing_expectations": m.landing_checks.get(table, 0),
             }
             for m in manifests
             for table, rows_in in m.rows_in.items()

@@ -49,6 +49,14 @@ PROVINCE_ENV = {
 }
 
 
+def point_at_province(patch: pytest.MonkeyPatch, province: Settings, home: Path) -> None:
+    """Make ``home`` the IOC_HOME, with the session's province as its sources."""
+    for key, value in PROVINCE_ENV.items():
+        patch.setenv(key, value)
+    patch.setenv("IOC_SIM_DIR", str(province.sim_dir))
+    patch.setenv("IOC_HOME", str(home))
+
+
 def _drop_databases(settings: Settings) -> None:
     import psycopg
     import pymysql  # type: ignore[import-untyped]
@@ -109,10 +117,7 @@ def lake_home(
     province: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[Settings]:
     """Settings of a fresh, empty IOC_HOME whose sources are the session's province."""
-    for key, value in PROVINCE_ENV.items():
-        monkeypatch.setenv(key, value)
-    monkeypatch.setenv("IOC_SIM_DIR", str(province.sim_dir))
-    monkeypatch.setenv("IOC_HOME", str(tmp_path / "home"))
+    point_at_province(monkeypatch, province, tmp_path / "home")
     assert os.environ["IOC_SIM_DIR"] == str(province.sim_dir)
     yield get_settings()
 
@@ -129,10 +134,7 @@ def province_warehouse(
 
     home = tmp_path_factory.mktemp("warehouse") / "home"
     with pytest.MonkeyPatch.context() as patch:
-        for key, value in PROVINCE_ENV.items():
-            patch.setenv(key, value)
-        patch.setenv("IOC_SIM_DIR", str(province.sim_dir))
-        patch.setenv("IOC_HOME", str(home))
+        point_at_province(patch, province, home)
         patch.setenv("DBT_TARGET_PATH", str(home / "dbt_target"))
         patch.setenv("DBT_LOG_PATH", str(home / "dbt_logs"))
         settings = get_settings()

@@ -99,7 +99,8 @@
 {%- endmacro %}
 
 {#- Rows per committed run and table (tables the run saw rows of): source_name, run_id,
-    table_name, rows_in, rows_landed, rows_quarantined. -#}
+    table_name, rows_in, rows_landed, rows_quarantined, landing_expectations (expectations of
+    the landing-batch suite run on its parts). -#}
 {% macro lake_run_tables() -%}
     {{ return(adapter.dispatch('lake_run_tables', 'iochub')()) }}
 {%- endmacro %}
@@ -113,7 +114,8 @@
             table_name,
             rows_in[table_name] as rows_in,
             coalesce(rows_landed[table_name], 0) as rows_landed,
-            coalesce(rows_quarantined[table_name], 0) as rows_quarantined
+            coalesce(rows_quarantined[table_name], 0) as rows_quarantined,
+            coalesce(landing_checks[table_name], 0) as landing_expectations
         from (
             select
                 *,
@@ -125,7 +127,8 @@
                     run_id: 'varchar',
                     rows_in: 'map(varchar, bigint)',
                     rows_landed: 'map(varchar, bigint)',
-                    rows_quarantined: 'map(varchar, bigint)'
+                    rows_quarantined: 'map(varchar, bigint)',
+                    landing_checks: 'map(varchar, bigint)'
                 }
             )
         ) as run_keys
@@ -136,13 +139,16 @@
             cast(null as varchar) as table_name,
             cast(null as bigint) as rows_in,
             cast(null as bigint) as rows_landed,
-            cast(null as bigint) as rows_quarantined
+            cast(null as bigint) as rows_quarantined,
+            cast(null as bigint) as landing_expectations
         where 1 = 0
     {%- endif %}
 {%- endmacro %}
 
 {% macro default__lake_run_tables() -%}
-    select source_name, run_id, table_name, rows_in, rows_landed, rows_quarantined
+    select
+        source_name, run_id, table_name, rows_in, rows_landed, rows_quarantined,
+        landing_expectations
     from _lake.run_tables
 {%- endmacro %}
 

@@ -6,12 +6,14 @@ Every ``extract__<source>`` DAG runs against the session's province (scale 0.01)
 then publishes; the freshness table shows the down source stale and failing with its error,
 an alert is open for it, and every KPI equals the ground truth — except the count of operating
 agriculture systems, which is one short in each month the down system had records: exactly what
-the wall should show while it is down. Once the source is back up, its DAG lands again.
+the wall should show while it is down. Once the source is back up, its DAG lands again and the
+next build publishes every KPI equal to the ground truth.
 """
 
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator
 
 import duckdb
@@ -20,7 +22,7 @@ import pytest
 from connectors.registry import load_registry
 from iochub.settings import Settings, get_settings
 from simulator.outage import bring_up, take_down
-from tests.conftest import PROVINCE_ENV
+from tests.conftest import point_at_province
 from tests.integration.test_kpi_golden import REQUIRED_KPIS, compare_with_ground_truth
 
 pytestmark = pytest.mark.integration
@@ -37,17 +39,19 @@ def chain_home(province: Settings, tmp_path_factory: pytest.TempPathFactory) -> 
 
     prepare(get_settings())
     home = tmp_path_factory.mktemp("chain") / "home"
+    # cosmos applies the dbt task's environment (AIRFLOW_HOME included) to this process's
+    # os.environ when tasks run in-process, as under dag.test(): put it all back afterwards.
+    saved = dict(os.environ)
     with pytest.MonkeyPatch.context() as patch:
-        for key, value in PROVINCE_ENV.items():
-            patch.setenv(key, value)
-        patch.setenv("IOC_SIM_DIR", str(province.sim_dir))
-        patch.setenv("IOC_HOME", str(home))
+        point_at_province(patch, province, home)
         patch.setenv("IOC_EXTRACT_RETRY_DELAY", "1")
         settings = get_settings()
         for key, value in settings.tool_environment().items():
             if not key.startswith("AIRFLOW"):
                 patch.setenv(key, value)
         yield settings
+    os.environ.clear()
+    os.environ.update(saved)
 
 
 @pytest.fixture(scope="module")
@@ -92,6 +96,10 @@ def test_a_source_down_fails_alone_and_the_rest_publishes(
             "max(failures_since_success), max(last_error), max(last_success_at) "
             "from meta.meta_source_freshness group by source_name"
         ).fetchall()
+        unchecked = con.execute(
+            "select count(*) from meta.meta_source_freshness "
+            "where last_run_rows_landed > 0 and last_run_landing_expectations = 0"
+        ).fetchone()
         alert = con.execute(
             "select count(*) from meta.alerts where alert_rule = 'source_failing' "
             "and subject_code = ? and ended_at is null",
@@ -102,6 +110,7 @@ def test_a_source_down_fails_alone_and_the_rest_publishes(
     assert (stale, failing, count, last_success) == (True, True, RETRIES + 1, None)
     assert f"{settings.sim_db_prefix}{DOWN}" in error
     assert alert == (1,)
+    assert unchecked == (0,), "every landed table passed its landing-batch suite"
     # Every other source landed: none is failing and each has a last success.
     assert all(not row[1] and row[4] is not None for row in by_source.values()), by_source
 
@@ -118,9 +127,15 @@ def test_a_source_down_fails_alone_and_the_rest_publishes(
     assert short_by_one, "the down system is missing from the count of operating systems"
     assert comparison.mismatches == short_by_one
 
-    # Back up: the same DAG lands this time.
+    # Back up: the same DAG lands, the next build publishes, and every KPI equals the truth.
     assert dagbag.get_dag(f"extract__{DOWN}").test().state == "success"
     assert list((settings.manifest_dir / DOWN).glob("*.json"))
+    assert dagbag.get_dag("build_warehouse").test().state == "success"
+    recovered = compare_with_ground_truth(
+        settings.serving_db, province.sim_dir / "ground_truth.parquet"
+    )
+    assert (recovered.mismatches, recovered.missing, recovered.extra) == ([], [], [])
+    assert recovered.rows_compared == comparison.rows_compared
 
 
 def _one_short(line: str) -> bool:

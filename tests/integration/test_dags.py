@@ -50,13 +50,14 @@ def test_every_registry_source_has_an_extract_dag_with_retries(dagbag) -> None:
 
 def test_every_source_pool_exists(airflow_db: None) -> None:
     airflow = str(Path(sys.executable).with_name("airflow"))
-    listed = subprocess.run(
+    done = subprocess.run(
         [airflow, "pools", "list", "--output", "json"],
-        check=True,
         capture_output=True,
         text=True,
         env=os.environ,
-    ).stdout
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    listed = done.stdout
     pools = {pool["pool"]: pool for pool in json.loads(listed[listed.index("[") :])}
     for name in load_registry(get_settings()):
         assert pools[f"source__{name}"]["slots"] in (1, "1"), name

@@ -98,6 +98,7 @@ select
     coalesce(last_run_tables.rows_in, 0) as last_run_rows_in,
     coalesce(last_run_tables.rows_landed, 0) as last_run_rows_landed,
     coalesce(last_run_tables.rows_quarantined, 0) as last_run_rows_quarantined,
+    coalesce(last_run_tables.landing_expectations, 0) as last_run_landing_expectations,
     coalesce(table_landings.rows_landed_total, 0) as rows_landed_total,
     build.built_at,
     round(
