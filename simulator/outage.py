@@ -54,13 +54,17 @@ def _record_path(settings: Settings, source: str) -> Path:
     return settings.sim_dir / OUTAGE_DIR / f"{source}.json"
 
 
+def _read(record: Path) -> Outage:
+    return Outage(**json.loads(record.read_text(encoding="utf-8")))
+
+
+def recorded_outages(sim_dir: Path) -> list[Outage]:
+    """The outages in place in the province of ``sim_dir``, from their records."""
+    return [_read(path) for path in sorted((sim_dir / OUTAGE_DIR).glob("*.json"))]
+
+
 def active_outages(settings: Settings) -> list[Outage]:
-    """The outages in place, from their records."""
-    folder = settings.sim_dir / OUTAGE_DIR
-    return [
-        Outage(**json.loads(path.read_text(encoding="utf-8")))
-        for path in sorted(folder.glob("*.json"))
-    ]
+    return recorded_outages(settings.sim_dir)
 
 
 def http_flag(settings: Settings, source: Source) -> Path:
@@ -227,7 +231,7 @@ def bring_up(settings: Settings, name: str) -> Outage:
     record = _record_path(settings, name)
     if not record.exists():
         raise OutageError(f"{name} is not down (`ioc sim outages` lists what is)")
-    outage = Outage(**json.loads(record.read_text(encoding="utf-8")))
+    outage = _read(record)
     _apply(outage, False, settings)
     record.unlink()
     return outage
@@ -238,11 +242,7 @@ def lifted(sim_dir: Path) -> Iterator[list[Outage]]:
     """Undo the recorded outages of ``sim_dir`` for the block, then put them back (their
     records stay): regenerating the province would otherwise bring a database back up. The
     stopped MQTT publisher is left stopped: generating does not touch it."""
-    outages = [
-        Outage(**json.loads(path.read_text(encoding="utf-8")))
-        for path in sorted((sim_dir / OUTAGE_DIR).glob("*.json"))
-    ]
-    outages = [o for o in outages if o.action != "mqtt_stopped"]
+    outages = [o for o in recorded_outages(sim_dir) if o.action != "mqtt_stopped"]
     for outage in outages:
         _apply(outage, False, None)
     try:
