@@ -1,5 +1,6 @@
-"""``build_warehouse``: dbt build (astronomer-cosmos) → publish gate (GX) → atomic publish →
-open alerts sent (iochub.alerts) and Superset's chart cache warmed (when Superset runs).
+"""``build_warehouse``: dbt build (astronomer-cosmos) → GIS layers (geo.layers) → publish gate
+(GX) → atomic publish → open alerts sent (iochub.alerts) and Superset's chart cache warmed (when
+Superset runs).
 
 Runs when any landed table's Asset is updated by an extract DAG, and every 6 hours in any case
 (so freshness and alerts are re-evaluated while the sources are quiet), one run at a time. A
@@ -39,7 +40,7 @@ def _prepare_build(context: object) -> None:
 
 with DAG(
     dag_id="build_warehouse",
-    description="dbt build → quality gate → publish serving.duckdb",
+    description="dbt build → GIS layers → quality gate → publish serving.duckdb",
     schedule=AssetOrTimeSchedule(
         timetable=CronTriggerTimetable("0 */6 * * *", timezone="Asia/Ho_Chi_Minh"),
         # Airflow's annotation names its serialized form; the SDK's AssetAny is what DAGs pass.
@@ -69,6 +70,12 @@ with DAG(
         execution_timeout=timedelta(hours=2),
         on_execute_callback=_prepare_build,
     )
+
+    @task(task_id="geo_layers")
+    def geo_layers() -> dict[str, int]:
+        from geo.layers import build_layers
+
+        return build_layers(_settings)
 
     @task(task_id="quality_gate", retries=0)
     def quality_gate() -> dict[str, int]:
@@ -102,9 +109,15 @@ with DAG(
         return {"open_alerts": result.open_alerts, "sent": result.sent}
 
     @task(task_id="warm_superset_cache")
-    def warm_superset_cache() -> dict[str, int] | None:
+    def warm_superset_cache() -> dict[str, str] | None:
         from iochub.superset import warm_up_cache
 
         return warm_up_cache(_settings)
 
-    dbt_build >> quality_gate() >> publish() >> [notify_alerts(), warm_superset_cache()]
+    (
+        dbt_build
+        >> geo_layers()
+        >> quality_gate()
+        >> publish()
+        >> [notify_alerts(), warm_superset_cache()]
+    )

@@ -1,11 +1,12 @@
 """The publish gate: runs the Great Expectations checkpoints on the build warehouse's marts.
 
 Every mart of the dbt project gets a suite (``expectations.suites``: generated from its dbt
-contract and its rules). The columns a suite needs are read from ``build.duckdb`` into a pandas
-DataFrame, with reference checks computed by DuckDB, and validated by a GX checkpoint (GX's SQL
-datasource returns wrong metrics on DuckDB, see DESIGN.md). Every expectation's result is
-written to ``meta.gate_result`` in the build warehouse, so the data-health dashboard shows it
-once published; any failure makes :func:`run_publish_gate` report failure and publish is refused.
+contract and its rules), and so does each map layer of schema ``geo`` (geo.layers). The columns
+a suite needs are read from ``build.duckdb`` into a pandas DataFrame, with reference checks
+computed by DuckDB, and validated by a GX checkpoint (GX's SQL datasource returns wrong metrics
+on DuckDB, see DESIGN.md). Every expectation's result is written to ``meta.gate_result`` in
+the build warehouse, so the data-health dashboard shows it once published; any failure makes
+:func:`run_publish_gate` report failure and publish is refused.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from great_expectations.expectations import Expectation
 
 from expectations.contract import mart_models, read_mart_contracts
 from expectations.suites import (
+    GEO_SUITES,
     INVENTORY_TABLE,
     MART_RULES,
     WAREHOUSE_INVENTORY,
@@ -178,7 +180,7 @@ def mart_suites(
     with duckdb.connect(str(build_db), read_only=True) as con:
         located = con.execute(
             "select table_name, schema_name || '.' || table_name from duckdb_tables() "
-            "where schema_name in (?, ?, ?)",
+            f"where schema_name in ({_placeholders(PUBLISHED_SCHEMAS)})",
             list(PUBLISHED_SCHEMAS),
         ).fetchall()
         tables = dict(located)
@@ -210,6 +212,24 @@ def mart_suites(
             )
         )
     return suites
+
+
+def layer_suites(build_db: Path) -> list[MartSuite]:
+    """The suites of the map layers in ``build_db``. geo.layers writes them before the gate; a
+    warehouse built by dbt alone has none, and a layer gone since the last publish is the
+    inventory suite's finding."""
+    with duckdb.connect(str(build_db), read_only=True) as con:
+        present = {
+            f"{schema}.{table}"
+            for schema, table in con.execute(
+                "select schema_name, table_name from duckdb_tables()"
+            ).fetchall()
+        }
+    return [suite for suite in GEO_SUITES if suite.table in present]
+
+
+def _placeholders(values: tuple[str, ...]) -> str:
+    return ", ".join("?" for _ in values)
 
 
 def _previous_maxima(serving_db: Path | None, tables: dict[str, str]) -> dict[str, object]:
@@ -250,7 +270,8 @@ def _table_shapes(db: Path) -> dict[str, tuple[int, set[str]]]:
     with duckdb.connect(str(db), read_only=True) as con:
         tables = con.execute(
             "select table_schema || '.' || table_name from information_schema.tables "
-            "where table_type = 'BASE TABLE' and table_schema in (?, ?, ?) "
+            "where table_type = 'BASE TABLE' "
+            f"and table_schema in ({_placeholders(PUBLISHED_SCHEMAS)}) "
             "and table_name <> 'gate_result' order by 1",
             list(PUBLISHED_SCHEMAS),
         ).fetchall()
@@ -293,10 +314,14 @@ def run_publish_gate(
     serving_db: Path | None = None,
     docs_dir: Path | None = None,
 ) -> GateResult:
-    """Validate every mart suite, and the warehouse's inventory against the last published one
-    (``serving_db``), record the outcomes in ``meta.gate_result``, return them. With
-    ``docs_dir``, GX's Data Docs of the run are written to ``docs_dir/<run_id>/``."""
-    chosen = suites or [*mart_suites(build_db, serving_db), WAREHOUSE_INVENTORY]
+    """Validate every mart suite, the map layers' suites, and the warehouse's inventory against
+    the last published one (``serving_db``), record the outcomes in ``meta.gate_result``, return
+    them. With ``docs_dir``, GX's Data Docs of the run are written to ``docs_dir/<run_id>/``."""
+    chosen = suites or [
+        *mart_suites(build_db, serving_db),
+        *layer_suites(build_db),
+        WAREHOUSE_INVENTORY,
+    ]
     outcomes: list[ExpectationOutcome] = []
     inventory = (
         inventory_frame(build_db, serving_db)

@@ -9,7 +9,8 @@ count for the marts that need no source (calendars, admin units, the KPI catalog
 column whose latest value must not go back from the last published warehouse (freshness). A few
 marts add hand-written expectations. Row counts of the marts fed by sources are judged against
 the last published warehouse by the inventory suite (a province connects its sources one by
-one, so an empty fact mart alone is no reason to refuse). The gate reads only the columns a
+one, so an empty fact mart alone is no reason to refuse). The map layers that geo.layers adds
+to the build have hand-written suites (:data:`GEO_SUITES`). The gate reads only the columns a
 suite needs, so large facts stay cheap.
 """
 
@@ -334,6 +335,112 @@ MART_RULES: dict[str, MartRules] = {
     "meta_quarantine_stats": MartRules(ranges={"quarantined_rows": (1, None)}),
     "alerts": MartRules(ordered=(("ended_at", "started_at"),)),
 }
+
+
+# The map layers (geo.layers) are not dbt models; their suites say what the wall's maps need:
+# one zone per current commune and no other, every row a GeoJSON Feature that deck.gl draws (a
+# bare geometry draws nothing and reports no error), every point and label inside the province.
+IS_FEATURE = (
+    "coalesce(json_valid(t.feature) and json_extract_string(t.feature, '$.type') = 'Feature' "
+    "and json_extract_string(t.feature, '$.geometry.type') is not null, false)"
+)
+# dim_admin_unit holds the current structure of the one province the hub serves.
+IS_CURRENT_COMMUNE = (
+    "exists (select 1 from marts.dim_admin_unit as d where d.is_current "
+    "and d.admin_level = 'commune' and d.admin_unit_code = t.commune_code)"
+)
+ZONE_COMPUTED = {
+    "is_feature": IS_FEATURE,
+    "is_current_commune": IS_CURRENT_COMMUNE,
+    # the same number on every row: the current communes that have no zone
+    "current_communes_without_zone": (
+        "(select count(*) from marts.dim_admin_unit as d where d.is_current "
+        "and d.admin_level = 'commune' and not exists (select 1 from geo.commune_zone as z "
+        "where z.commune_code = d.admin_unit_code))"
+    ),
+}
+POINT_COMPUTED = {"is_feature": IS_FEATURE, "is_current_commune": IS_CURRENT_COMMUNE}
+
+
+def _on_the_map_and_drawable() -> list[Expectation]:
+    e = gx.expectations
+    return [
+        *(
+            e.ExpectColumnValuesToBeBetween(column=column, min_value=low, max_value=high)
+            for column, (low, high) in ON_THE_MAP.items()
+        ),
+        *(e.ExpectColumnValuesToNotBeNull(column=column) for column in ON_THE_MAP),
+        e.ExpectColumnValuesToBeInSet(column="is_feature", value_set=[True]),
+    ]
+
+
+def _province_outline() -> list[Expectation]:
+    e = gx.expectations
+    return [
+        e.ExpectTableRowCountToEqual(value=1),
+        e.ExpectColumnValuesToBeBetween(column="area_km2", min_value=0, strict_min=True),
+        *_on_the_map_and_drawable(),
+    ]
+
+
+def _commune_zone() -> list[Expectation]:
+    e = gx.expectations
+    return [
+        e.ExpectTableRowCountToBeBetween(min_value=1),
+        e.ExpectColumnValuesToNotBeNull(column="commune_code"),
+        e.ExpectColumnValuesToBeUnique(column="commune_code"),
+        e.ExpectColumnValuesToBeInSet(column="is_current_commune", value_set=[True]),
+        e.ExpectColumnValuesToBeBetween(column="current_communes_without_zone", max_value=0),
+        e.ExpectColumnValuesToBeInSet(column="zone_source", value_set=["voronoi", "official"]),
+        e.ExpectColumnValuesToNotBeNull(column="is_approximate"),
+        e.ExpectColumnValuesToBeBetween(column="area_km2", min_value=0, strict_min=True),
+        *_on_the_map_and_drawable(),
+    ]
+
+
+def _map_point() -> list[Expectation]:
+    e = gx.expectations
+    return [
+        e.ExpectColumnValuesToNotBeNull(column="point_id"),
+        e.ExpectColumnValuesToBeUnique(column="point_id"),
+        e.ExpectColumnValuesToBeInSet(
+            column="layer", value_set=["facility", "station", "school", "office"]
+        ),
+        e.ExpectColumnValuesToBeInSet(
+            column="location_kind", value_set=["surveyed", "approximate"]
+        ),
+        e.ExpectColumnValuesToBeInSet(column="is_current_commune", value_set=[True]),
+        *_on_the_map_and_drawable(),
+    ]
+
+
+GEO_SUITES = (
+    MartSuite(
+        "geo.province_outline",
+        _province_outline,
+        columns=("area_km2", "latitude", "longitude"),
+        computed={"is_feature": IS_FEATURE},
+    ),
+    MartSuite(
+        "geo.commune_zone",
+        _commune_zone,
+        columns=(
+            "commune_code",
+            "zone_source",
+            "is_approximate",
+            "area_km2",
+            "latitude",
+            "longitude",
+        ),
+        computed=ZONE_COMPUTED,
+    ),
+    MartSuite(
+        "geo.map_point",
+        _map_point,
+        columns=("point_id", "layer", "location_kind", "latitude", "longitude"),
+        computed=POINT_COMPUTED,
+    ),
+)
 
 
 def contract_expectations(

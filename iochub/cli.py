@@ -31,7 +31,9 @@ sources_app = typer.Typer(
     help="The source registry (connectors/sources/**.yaml).", no_args_is_help=True
 )
 sim_app = typer.Typer(help="The demo province.", no_args_is_help=True)
-geo_app = typer.Typer(help="Admin units and map layers.", no_args_is_help=True)
+geo_app = typer.Typer(
+    help="Admin units and the GIS layers of the map (outline, zones, points).", no_args_is_help=True
+)
 privacy_app = typer.Typer(
     help="Checks that no clear personal data was written.", no_args_is_help=True
 )
@@ -361,6 +363,78 @@ def geo_admin_seeds(
         console.print(f"{out / name}: {rows} rows")
 
 
+@geo_app.command("outline")
+def geo_outline(
+    superset_venv: Path = typer.Option(
+        None, help="Superset's environment (default: the project's .venv-superset)."
+    ),
+    out: Path = typer.Option(
+        REPO_ROOT / "geo" / "data" / "province_outline.geojson", help="Outline file to write."
+    ),
+) -> None:
+    """Derive the province outline (committed) from Superset's map of Vietnam's provinces: old
+    Đồng Tháp and Tiền Giang dissolved into the new Đồng Tháp."""
+    from geo.outline import OutlineError, build_outline
+
+    try:
+        written = build_outline(superset_venv or get_settings().superset_venv, out)
+    except OutlineError as exc:
+        _fail(str(exc))
+    console.print(f"wrote {written} ({written.stat().st_size:,} bytes); review the diff")
+
+
+@geo_app.command("layers")
+def geo_layers() -> None:
+    """Compute the map layers (province outline, commune zones, facilities, stations, schools,
+    offices) from the build warehouse into its schema geo and GeoParquet (warehouse/geo/)."""
+    from geo.layers import LayerError, build_layers
+
+    try:
+        counts = build_layers(get_settings())
+    except LayerError as exc:
+        _fail(str(exc))
+    for table, rows in counts.items():
+        console.print(f"{table}: {rows} rows", markup=False)
+
+
+@geo_app.command("load-boundaries")
+def geo_load_boundaries(
+    path: Path = typer.Argument(
+        ..., exists=True, help="GeoJSON, Shapefile (.shp) or GeoPackage of the communes."
+    ),
+    code_column: str = typer.Option(
+        None, "--code-column", help="Column holding the 5-digit commune code (default: guessed)."
+    ),
+    layer: str = typer.Option(None, "--layer", help="Layer of a GeoPackage with several."),
+) -> None:
+    """Use official commune boundaries instead of the approximate zones from the next build on.
+
+    Every feature must carry a current commune code and every current commune must have a
+    polygon; otherwise nothing is loaded and the error lists what to fix."""
+    from geo.boundaries import BoundaryError, load_boundaries
+
+    try:
+        loaded = load_boundaries(path, get_settings(), code_column=code_column, layer=layer)
+    except BoundaryError as exc:
+        _fail(str(exc))
+    console.print(
+        f"loaded {loaded.features_read} feature(s) as {loaded.communes} communes "
+        f"({loaded.area_km2:,.0f} km²) into {loaded.path}; the next build uses them "
+        "(`ioc geo layers` to apply now)"
+    )
+
+
+@geo_app.command("clear-boundaries")
+def geo_clear_boundaries() -> None:
+    """Forget the loaded official boundaries: builds go back to approximate (Voronoi) zones."""
+    from geo.boundaries import clear_boundaries
+
+    if clear_boundaries(get_settings()):
+        console.print("official boundaries removed; the next build uses approximate zones")
+    else:
+        console.print("no official boundaries were loaded")
+
+
 @dbt_app.command("sources")
 def dbt_sources(
     check: bool = typer.Option(
@@ -446,14 +520,16 @@ def extract(
 
 @app.command()
 def build() -> None:
-    """dbt build → publish gate (Great Expectations) → atomic publish of serving.duckdb."""
+    """dbt build → GIS layers → publish gate (Great Expectations) → atomic publish of
+    serving.duckdb."""
     from connectors.landing import new_run_id
     from expectations.gate import GateFailed
+    from geo.layers import LayerError
     from iochub.warehouse import DbtFailed, build_and_publish
 
     try:
         outcome = build_and_publish(get_settings(), new_run_id())
-    except (DbtFailed, GateFailed) as exc:
+    except (DbtFailed, LayerError, GateFailed) as exc:
         _fail(str(exc))
     console.print(
         f"[green]published[/green] {len(outcome.published)} tables "
@@ -475,13 +551,14 @@ def _report_alerts(result: NotifyResult | None) -> None:
 def run() -> None:
     """Extract every source, then build and publish (what the DAGs do, without Airflow)."""
     from expectations.gate import GateFailed
+    from geo.layers import LayerError
     from iochub.pipeline import run_pipeline
     from iochub.warehouse import DbtFailed
 
     settings = get_settings()
     try:
         outcome = run_pipeline(settings)
-    except (DbtFailed, GateFailed) as exc:
+    except (DbtFailed, LayerError, GateFailed) as exc:
         _fail(str(exc))
     console.print(f"[green]published[/green] {settings.serving_db}: {outcome.published}")
     _report_alerts(outcome.alerts)
@@ -542,8 +619,12 @@ def demo_up() -> None:
     Console().print(
         "\n[bold green]iochub demo is running[/bold green]\n"
         f"  Superset (dashboards): {superset.public_url(settings)}/dashboard/list/\n"
+        f"  IOC wall (kiosk):      {superset.public_url(settings)}"
+        "/superset/dashboard/tong-quan-ioc/?standalone=1\n"
         f"  Airflow (pipelines):   http://localhost:{settings.airflow_port}/\n"
         f"  login: admin / {settings.admin_password}\n"
+        "  roles: vanhanh (operator), lanhdao_tinh (province leader), lanhdao_xa_28261 "
+        f"(commune leader) / {settings.demo_users_password}\n"
         f"  warehouse: {settings.serving_db}\n"
         "  stop with: make stop"
     )

@@ -1,9 +1,10 @@
 """Publish: the gated build warehouse becomes the serving warehouse in one atomic step.
 
-The published schemas (``marts``, ``meta``, ``reference``) are copied table by table from
-``build.duckdb`` into a new file beside ``serving.duckdb``, which then replaces it with
-``os.replace``. Readers (Superset, read-only) see either the old file or the new one, never a
-half-written one; staging views, which point into the lake, never reach the serving side.
+The published schemas (``marts``, ``meta``, ``reference``, and ``geo``: the map layers) are
+copied table by table from ``build.duckdb`` into a new file beside ``serving.duckdb``, which then
+replaces it with ``os.replace``. Readers (Superset, read-only) see either the old file or the
+new one, never a half-written one; staging views, which point into the lake, never reach the
+serving side.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import duckdb
 
 log = logging.getLogger(__name__)
 
-PUBLISHED_SCHEMAS = ("marts", "meta", "reference")
+PUBLISHED_SCHEMAS = ("marts", "meta", "reference", "geo")
 
 
 def publish(build_db: Path, serving_db: Path) -> dict[str, int]:

@@ -129,6 +129,17 @@ class Settings:
         return self.warehouse_dir / "serving.duckdb"
 
     @property
+    def geo_layers_dir(self) -> Path:
+        """The GIS layers of the last build as GeoParquet (geo.layers)."""
+        return self.warehouse_dir / "geo"
+
+    @property
+    def geo_boundaries_file(self) -> Path:
+        """Official commune boundaries loaded with ``ioc geo load-boundaries`` (geo.boundaries);
+        absent while the build uses approximate zones."""
+        return self.home / "geo" / "boundaries" / "communes.parquet"
+
+    @property
     def airflow_home(self) -> Path:
         return self.home / "airflow"
 
@@ -196,6 +207,18 @@ class Settings:
         """Password of the demo's ``admin`` user in Superset (generated once, kept locally)."""
         return os.environ.get("IOC_ADMIN_PASSWORD") or _local_secret(
             self.superset_home / "admin.password", nbytes=9
+        )
+
+    @property
+    def demo_users_password_file(self) -> Path:
+        return self.superset_home / "users.password"
+
+    @cached_property
+    def demo_users_password(self) -> str:
+        """Password of the demo users of ``superset_assets/access.yaml`` (all share it;
+        generated once per installation, kept locally)."""
+        return os.environ.get("IOC_DEMO_USERS_PASSWORD") or _local_secret(
+            self.demo_users_password_file, nbytes=9
         )
 
     def tool_environment(self) -> dict[str, str]:

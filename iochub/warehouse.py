@@ -1,5 +1,5 @@
-"""The build stage: dbt builds ``build.duckdb`` from the lake, then the gate, then publish, then
-the open alerts go out (iochub.alerts).
+"""The build stage: dbt builds ``build.duckdb`` from the lake, the GIS layers are computed into it
+(geo.layers), then the gate, then publish, then the open alerts go out (iochub.alerts).
 
 ``ioc build`` and ``ioc run`` call :func:`build_and_publish`; the ``build_warehouse`` DAG runs
 the same steps as separate tasks (dbt through astronomer-cosmos).
@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 from connectors.landing import write_placeholders
 from connectors.registry import load_registry
 from expectations.gate import GateFailed, GateResult, run_publish_gate
+from geo.layers import build_layers
 from iochub.alerts import NotifyResult, notify_open_alerts
 from iochub.lake_meta import write_registry_snapshot
 from iochub.publish import publish
@@ -87,7 +88,9 @@ def gate_and_publish(settings: Settings, run_id: str) -> BuildOutcome:
 
 
 def build_and_publish(settings: Settings, run_id: str) -> BuildOutcome:
-    """dbt build → gate → publish, then the open alerts of what was published go out."""
+    """dbt build → GIS layers → gate → publish, then the open alerts of what was published go
+    out."""
     run_dbt(settings, "build")
+    build_layers(settings)
     outcome = gate_and_publish(settings, run_id)
     return replace(outcome, alerts=notify_open_alerts(settings))

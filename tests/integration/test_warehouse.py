@@ -66,7 +66,8 @@ def test_serving_warehouse_equals_the_fixture_truth(built: Settings) -> None:
     assert by_commune == EPISODES_BY_COMMUNE
     assert by_date == EPISODES_BY_DATE
     assert located == (0,)
-    assert schemas == {"marts", "meta", "reference"}  # staging never reaches the serving side
+    # staging never reaches the serving side; the map layers do
+    assert schemas == {"marts", "meta", "reference", "geo"}
     assert gate is not None and gate[0] > 0 and gate[1] is True
 
 
