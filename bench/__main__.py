@@ -13,7 +13,7 @@ from collections.abc import Callable
 from rich.console import Console
 from rich.table import Table
 
-from bench import dag_import, dbt_build, sim_scale1, sql_extract
+from bench import dag_import, dashboards, dbt_build, sim_scale1, sql_extract
 from bench.landing import landing_cases
 from bench.sim_generate import sim_cases
 from bench.xml130_decode import decode_cases
@@ -23,7 +23,9 @@ Case = tuple[str, str, Callable[[], int], int]  # group, case, function, repeats
 # case in a subprocess of its own (peak memory per case) and prints its own table; ``scale1``
 # generates the whole demo province at full size (about 10 minutes and 45 GB of disk); ``dbt``
 # builds the warehouse on DuckDB and on PostgreSQL from a province landed at scale 0.1 and 1;
-# ``dags`` parses the DAG folder in a fresh process.
+# ``dags`` parses the DAG folder in a fresh process; ``dashboards`` times every chart's query
+# and the dashboards' render in Chromium against a home's published warehouse (last: it stops
+# with a message when there is none).
 GROUPS: dict[str, Callable[[], list[Case]]] = {
     "decode": decode_cases,
     "landing": landing_cases,
@@ -47,6 +49,7 @@ def main() -> None:
         "scale1": sim_scale1.main,
         "dbt": dbt_build.main,
         "dags": dag_import.main,
+        "dashboards": dashboards.main,
     }
     # A separate group named first takes the options that follow it:
     # ``python -m bench dbt --scale 0.1 --months 12``.

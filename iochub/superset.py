@@ -8,7 +8,8 @@ reads nothing else from the machine.
 - ``bootstrap``: metadata database upgrade, the ``admin`` user, roles and permissions
   (idempotent: checks the metadata database first and skips what is done).
 - ``import``: zips ``superset_assets/bundle/`` (readable YAML) with the per-machine placeholders
-  filled in and imports it, overwriting the objects it contains.
+  filled in and imports it, overwriting the objects it contains; then roles, row-level security
+  and demo users from ``superset_assets/access.yaml`` (:mod:`iochub.superset_access`).
 - ``export``: exports the dashboards from a running Superset and writes them back as normalised,
   readable YAML (UTF-8, sorted keys, placeholders restored) for review in git.
 - ``start`` / ``stop``: gunicorn in the background (one worker, a few threads) with a pidfile.
@@ -301,6 +302,19 @@ class _Api:
             raise SupersetError(f"GET {path}: HTTP {response.status_code} {response.text[:500]}")
         return response
 
+    def list_all(self, resource: str) -> list[dict[str, Any]]:
+        """Every item of a list endpoint (``chart``, ``dashboard``, …): Superset caps a page
+        at 100 items whatever ``page_size`` asks for."""
+        items: list[dict[str, Any]] = []
+        page = 0
+        while True:
+            query = {"q": f"(page:{page},page_size:100)"}
+            batch = self.get(f"/api/v1/{resource}/", params=query).json()["result"]
+            items.extend(batch)
+            if len(batch) < 100:
+                return items
+            page += 1
+
     def close(self) -> None:
         self.client.close()
 
@@ -317,28 +331,29 @@ def _is_up(settings: Settings, port: int | None = None) -> bool:
         return False
 
 
-def warm_up_cache(settings: Settings, port: int | None = None) -> dict[str, int] | None:
+def warm_up_cache(settings: Settings, port: int | None = None) -> dict[str, str] | None:
     """Recompute every chart's data into Superset's cache after a publish, so the wall's first
-    refresh after it is served from the cache. Each chart's saved query runs with ``force``
-    (the query context shipped in the bundle). None when Superset is not running (nothing to
-    warm); otherwise the HTTP status per chart name."""
+    refresh after it is served from the cache. Superset's own warm-up endpoint runs each chart
+    with ``force``: the saved query context of the bundle for current charts, the legacy viz
+    path for deck.gl GeoJSON maps (which have none). None when Superset is not running (nothing
+    to warm); otherwise the query status per chart name."""
     if not _is_up(settings, port):
         log.info("superset: not running on %s, no cache to warm", port or settings.superset_port)
         return None
     api = _Api(settings, port)
+    statuses: dict[str, str] = {}
+    errors: dict[str, str] = {}
     try:
-        charts = api.get("/api/v1/chart/", params={"q": "(page_size:100)"}).json()["result"]
-        statuses = {}
-        for chart in charts:
-            response = api.client.get(
-                f"/api/v1/chart/{chart['id']}/data/", params={"force": "true"}
-            )
-            statuses[chart["slice_name"]] = response.status_code
+        for chart in api.list_all("chart"):
+            response = api.client.put("/api/v1/chart/warm_up_cache", json={"chart_id": chart["id"]})
+            (result,) = response.json().get("result") or [{"viz_error": response.text[:300]}]
+            statuses[chart["slice_name"]] = str(result.get("viz_status"))
+            if response.status_code != 200 or result.get("viz_error"):
+                errors[chart["slice_name"]] = str(result.get("viz_error"))
     finally:
         api.close()
-    failed = {name: code for name, code in statuses.items() if code != 200}
-    if failed:
-        raise SupersetError(f"cache warm-up: chart data failed for {failed}")
+    if errors:
+        raise SupersetError(f"cache warm-up: chart data failed for {errors}")
     log.info("superset: cache warmed for %d chart(s)", len(statuses))
     return statuses
 
@@ -360,7 +375,19 @@ print("imported")
 """
 
 
-def import_assets(settings: Settings, port: int | None = None) -> str:
+def import_assets(
+    settings: Settings, port: int | None = None, bundle_dir: Path = BUNDLE_DIR
+) -> str:
+    """Import the bundle, then make roles, row-level security and demo users match
+    ``superset_assets/access.yaml``; returns how the bundle was imported."""
+    from iochub.superset_access import apply_access  # it builds on this module
+
+    how = _import_bundle(settings, port, bundle_dir)
+    apply_access(settings, bundle_dir=bundle_dir)
+    return how
+
+
+def _import_bundle(settings: Settings, port: int | None, bundle_dir: Path) -> str:
     """Import the bundle, overwriting what it contains; returns how it was imported.
 
     Uses the REST API when Superset is running on ``port``; otherwise runs the same import
@@ -371,7 +398,7 @@ def import_assets(settings: Settings, port: int | None = None) -> str:
             f"{settings.serving_db} does not exist yet: run the pipeline first (`ioc run`); "
             "the dashboards read the published warehouse."
         )
-    payload = build_bundle_zip(settings, port)
+    payload = build_bundle_zip(settings, port, bundle_dir)
     if _is_up(settings, port):
         api = _Api(settings, port)
         try:
@@ -420,8 +447,23 @@ def _restore_placeholders(value: Any, subs: dict[str, str]) -> Any:
     return value
 
 
+def number_charts(position: dict[str, Any]) -> None:
+    """Renumber a dashboard layout's ``chartId``s 1, 2, … in component order. They are the
+    installation's database ids, which the importer rewrites from each chart's uuid; left as
+    exported, every export would show them changing."""
+    charts = sorted(
+        key
+        for key, item in position.items()
+        if isinstance(item, dict) and item.get("type") == "CHART"
+    )
+    for number, key in enumerate(charts, start=1):
+        position[key]["meta"]["chartId"] = number
+
+
 def normalise_exported(rel: str, doc: dict[str, Any], subs: dict[str, str]) -> dict[str, Any]:
     """Exported YAML → the bundle's readable form (numeric ids that import rewrites dropped)."""
+    if rel.startswith("dashboards/"):
+        number_charts(doc.get("position") or {})
     if rel.startswith("charts/"):
         params = doc.get("params") or {}
         params.pop("datasource", None)  # rewritten at import from dataset_uuid
@@ -470,8 +512,7 @@ def export_assets(
         raise SupersetError("Superset is not running: start it first (`ioc superset start`).")
     api = _Api(settings, port)
     try:
-        listing = api.get("/api/v1/dashboard/", params={"q": "(page_size:100)"}).json()
-        ids = [str(item["id"]) for item in listing["result"]]
+        ids = [str(item["id"]) for item in api.list_all("dashboard")]
         if not ids:
             raise SupersetError("No dashboards to export: run `ioc superset import` first.")
         payload = api.get("/api/v1/dashboard/export/", params={"q": f"!({','.join(ids)})"}).content
@@ -569,13 +610,18 @@ def bootstrap_cmd() -> None:
 
 @app.command("import")
 def import_cmd() -> None:
-    """Import superset_assets/bundle/ (overwrites the dashboards, charts and datasets it holds)."""
+    """Import superset_assets/bundle/ (overwrites the dashboards, charts and datasets it holds),
+    then the roles, row-level security and demo users of superset_assets/access.yaml."""
     settings = get_settings()
     try:
         how = import_assets(settings)
     except SupersetError as exc:
         _fail(exc)
     typer.echo(f"Imported {BUNDLE_DIR} ({'through the API' if how == 'rest' else 'offline'}).")
+    typer.echo(
+        f"Roles and demo users: {ASSETS_DIR / 'access.yaml'}; the demo users' password is in "
+        f"{settings.demo_users_password_file} (or IOC_DEMO_USERS_PASSWORD)."
+    )
 
 
 @app.command("export")

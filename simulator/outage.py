@@ -113,7 +113,7 @@ def _pg_allow_connections(url: str, allow: bool) -> None:
 def _mysql_move_tables(url: str, down: bool) -> None:
     """Move every table of the database to ``<name>__down`` (and drop the emptied database),
     or back: MariaDB has no rename of a database, and a table rename is atomic and keeps data."""
-    import pymysql  # type: ignore[import-untyped]
+    import pymysql  # type: ignore[import-untyped, unused-ignore]
 
     parsed = urlparse(url)
     name = _database_name(url)

@@ -6,7 +6,6 @@ Playwright Python package; Playwright's own browser download is never used (no i
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -14,6 +13,7 @@ from typing import Any
 import pytest
 
 from iochub.pipeline import run_pipeline
+from iochub.processes import free_port
 from iochub.settings import REPO_ROOT, Settings
 from simulator.fixtures import seed_xml130_inbox
 
@@ -26,16 +26,6 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--no-first-run",
 ]
-
-
-def free_port() -> int:
-    """A TCP port nobody listens on now (never 8088, the demo's own Superset)."""
-    while True:
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-            sock.bind(("127.0.0.1", 0))
-            port = int(sock.getsockname()[1])
-        if port != 8088:
-            return port
 
 
 @pytest.fixture(scope="session")

@@ -15,10 +15,10 @@ import pytest
 from connectors.landing import write_placeholders
 from connectors.registry import load_registry
 from iochub import airflow_services
+from iochub.processes import free_port
 from iochub.settings import REPO_ROOT, Settings
 from iochub.ticker import AirflowApi
 from simulator.fixtures import seed_xml130_inbox
-from tests.e2e.conftest import free_port
 from tests.fixtures_truth import VALID_EPISODES
 
 pytestmark = pytest.mark.e2e

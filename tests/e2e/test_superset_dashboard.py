@@ -20,6 +20,7 @@ from urllib.parse import urlparse
 
 import duckdb
 import pytest
+import yaml
 
 from iochub import superset
 from iochub.settings import Settings
@@ -28,8 +29,14 @@ from tests.fixtures_truth import VALID_EPISODES
 pytestmark = pytest.mark.e2e
 
 DASHBOARD_SLUG = "y-te-luot-kham"
-DASHBOARD_TITLE = "Y tế — Lượt khám chữa bệnh (Health episodes)"
+# The three charts of the health episodes the fixture holds (the dashboard's KPI table needs
+# more sources than this warehouse has: tests/e2e/test_dashboards.py covers it).
 CHART_VIZ_TYPES = {"big_number_total", "echarts_timeseries_line", "deck_scatter"}
+BUNDLE_DASHBOARDS = {
+    yaml.safe_load(p.read_text(encoding="utf-8"))["dashboard_title"]
+    for p in (superset.BUNDLE_DIR / "dashboards").glob("*.yaml")
+}
+BUNDLE_CHARTS = len(list((superset.BUNDLE_DIR / "charts").glob("*.yaml")))
 LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1", "[::1]"}
 TIMEOUT_MS = 120_000
 
@@ -57,12 +64,14 @@ def episode_count(settings: Settings) -> int:
 def test_bundle_imported_once_and_chart_data_answers(superset_site: Settings) -> None:
     api = superset._Api(superset_site)
     try:
-        dashboards = api.get("/api/v1/dashboard/").json()["result"]
-        assert [d["dashboard_title"] for d in dashboards] == [DASHBOARD_TITLE]
-        charts = api.get("/api/v1/chart/").json()["result"]
-        assert {c["viz_type"] for c in charts} == CHART_VIZ_TYPES
-        assert len(charts) == len(CHART_VIZ_TYPES), "re-import duplicated charts"
-        for chart in charts:  # needs the saved query_context shipped in the bundle
+        dashboards = api.list_all("dashboard")
+        assert {d["dashboard_title"] for d in dashboards} == BUNDLE_DASHBOARDS
+        assert len(dashboards) == len(BUNDLE_DASHBOARDS), "re-import duplicated dashboards"
+        charts = api.list_all("chart")
+        assert len(charts) == BUNDLE_CHARTS, "re-import duplicated charts"
+        for chart in charts:
+            if chart["viz_type"] == "deck_geojson":  # drawn through the legacy endpoint
+                continue
             response = api.client.get(f"/api/v1/chart/{chart['id']}/data/")
             assert response.status_code == 200, (chart["slice_name"], response.text[:500])
     finally:
@@ -72,8 +81,8 @@ def test_bundle_imported_once_and_chart_data_answers(superset_site: Settings) ->
 def test_cache_warm_up_after_publish_answers_every_chart(superset_site: Settings) -> None:
     warmed = superset.warm_up_cache(superset_site)
     assert warmed is not None, "Superset is running: the cache must be warmed"
-    assert set(warmed.values()) == {200}
-    assert len(warmed) == len(CHART_VIZ_TYPES)
+    assert set(warmed.values()) == {"success"}
+    assert len(warmed) == BUNDLE_CHARTS
 
 
 def _is_local(url: str) -> bool:
@@ -157,7 +166,7 @@ def test_dashboard_in_chromium(
             )
             assert {
                 charts.nth(i).get_attribute("data-test-viz-type") for i in range(charts.count())
-            } == CHART_VIZ_TYPES
+            } >= CHART_VIZ_TYPES
             big_number = page.locator("[data-test-viz-type=big_number_total] .header-line")
             big_number.wait_for(state="visible")
             page.locator("[data-test-viz-type=echarts_timeseries_line] canvas").first.wait_for()
@@ -177,7 +186,9 @@ def test_dashboard_in_chromium(
             )
             assert errors.count() == 0, errors.all_inner_texts()
             for text in ("No results", "Unexpected error", "Error:"):
-                assert page.locator("[data-test=chart-grid-component]", has_text=text).count() == 0
+                for viz in CHART_VIZ_TYPES:
+                    holder = page.locator(f"[data-test-viz-type={viz}]", has_text=text)
+                    assert holder.count() == 0, (viz, text)
 
             # The big number is the warehouse's count of episodes.
             shown = big_number.inner_text()
