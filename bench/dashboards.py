@@ -51,6 +51,7 @@ from rich.console import Console
 from rich.table import Table
 
 from iochub import processes, superset
+from iochub.browser import CHROMIUM, launch_options
 from iochub.settings import Settings, get_settings
 
 WALL_SLUG = "tong-quan-ioc"
@@ -59,16 +60,6 @@ CHART_DATA = "/api/v1/chart/data"
 LEGACY_DATA = "/superset/explore_json/"
 WIDTH, HEIGHT = 1920, 1080
 RENDER_TIMEOUT_MS = 180_000
-# Debian's browser and the flags of tests/e2e/conftest.py (bench cannot import a conftest).
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
 
 # Polled on every animation frame; returns the page's clock (ms since navigation start) once
 # every chart has drawn. innerText is read last: it is slow on tables of thousands of cells.
@@ -343,7 +334,7 @@ def chromium(settings: Settings) -> Iterator[Any]:
         raise SystemExit(f"{CHROMIUM} is missing: `apt-get install -y chromium` (as root).")
     base = superset.public_url(settings)
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        browser = playwright.chromium.launch(**launch_options())
         try:
             context = browser.new_context(viewport={"width": WIDTH, "height": HEIGHT})
             page = context.new_page()

@@ -12,20 +12,35 @@ from typing import Any
 
 import pytest
 
+from iochub.browser import CHROMIUM, launch_options
 from iochub.pipeline import run_pipeline
 from iochub.processes import free_port
 from iochub.settings import REPO_ROOT, Settings
 from simulator.fixtures import seed_xml130_inbox
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
+# Counts, in the browser, the pixels of a PNG screenshot (base64): the offline base-map tile's
+# light paper colour (superset_config.py), points in the health map's blue, and anything drawn
+# in a saturated colour (zones, stations, points).
+PIXELS_JS = """
+async (b64) => {
+  const img = new Image();
+  img.src = 'data:image/png;base64,' + b64;
+  await img.decode();
+  const canvas = document.createElement('canvas');
+  canvas.width = img.width; canvas.height = img.height;
+  const ctx = canvas.getContext('2d');
+  ctx.drawImage(img, 0, 0);
+  const px = ctx.getImageData(0, 0, img.width, img.height).data;
+  let points = 0, tile = 0, drawn = 0;
+  for (let i = 0; i < px.length; i += 4) {
+    const r = px[i], g = px[i + 1], b = px[i + 2];
+    if (Math.abs(r - 242) <= 6 && Math.abs(g - 241) <= 6 && Math.abs(b - 236) <= 6) tile++;
+    else if (Math.max(r, g, b) - Math.min(r, g, b) > 25) drawn++;
+    if (b > 150 && b - r > 80) points++;
+  }
+  return {points, tile, drawn, total: img.width * img.height};
+}
+"""
 
 
 @pytest.fixture(scope="session")
@@ -33,7 +48,7 @@ def chromium_launch() -> dict[str, Any]:
     """Keyword arguments of ``playwright.chromium.launch`` for Debian's Chromium."""
     if not CHROMIUM.exists():
         pytest.skip("Debian chromium is missing: `apt-get install -y chromium` (as root).")
-    return {"executable_path": str(CHROMIUM), "args": list(CHROMIUM_ARGS)}
+    return launch_options()
 
 
 @pytest.fixture(scope="session")

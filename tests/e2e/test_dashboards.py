@@ -35,6 +35,7 @@ from iochub.processes import free_port
 from iochub.publish import publish
 from iochub.settings import Settings, get_settings
 from iochub.warehouse import gate_and_publish
+from tests.e2e.conftest import PIXELS_JS
 
 pytestmark = pytest.mark.e2e
 
@@ -243,29 +244,6 @@ def test_wall_scorecard_equals_the_warehouse(
         browser.close()
 
 
-# Counts, in the browser, pixels of a screenshot: zone fills (greens/ambers/reds of the wall map
-# and stations' colour) against the light offline tile.
-_PIXELS_JS = """
-async (b64) => {
-  const img = new Image();
-  img.src = 'data:image/png;base64,' + b64;
-  await img.decode();
-  const c = document.createElement('canvas');
-  c.width = img.width; c.height = img.height;
-  const ctx = c.getContext('2d');
-  ctx.drawImage(img, 0, 0);
-  const px = ctx.getImageData(0, 0, img.width, img.height).data;
-  let tile = 0, drawn = 0;
-  for (let i = 0; i < px.length; i += 4) {
-    const r = px[i], g = px[i + 1], b = px[i + 2];
-    if (Math.abs(r - 242) <= 6 && Math.abs(g - 241) <= 6 && Math.abs(b - 236) <= 6) tile++;
-    else if (Math.max(r, g, b) - Math.min(r, g, b) > 25) drawn++;
-  }
-  return {tile, drawn, total: img.width * img.height};
-}
-"""
-
-
 def test_maps_draw_offline(wall_site: Settings, pw: Any, chromium_launch: dict[str, Any]) -> None:
     browser = Browser(pw, chromium_launch, superset.public_url(wall_site))
     try:
@@ -281,7 +259,7 @@ def test_maps_draw_offline(wall_site: Settings, pw: Any, chromium_launch: dict[s
                 pixels: dict[str, int] = {"tile": 0, "drawn": 0, "total": 1}
                 for _ in range(60):  # wait (≤ ~60 s) for the layers, not a timed assertion
                     shot = base64.b64encode(chart.screenshot()).decode()
-                    pixels = browser.page.evaluate(_PIXELS_JS, shot)
+                    pixels = browser.page.evaluate(PIXELS_JS, shot)
                     if pixels["drawn"] > 500 and pixels["tile"] > 0:
                         break
                     browser.page.wait_for_timeout(1000)

@@ -24,6 +24,7 @@ import yaml
 
 from iochub import superset
 from iochub.settings import Settings
+from tests.e2e.conftest import PIXELS_JS
 from tests.fixtures_truth import VALID_EPISODES
 
 pytestmark = pytest.mark.e2e
@@ -88,29 +89,6 @@ def test_cache_warm_up_after_publish_answers_every_chart(superset_site: Settings
 def _is_local(url: str) -> bool:
     parsed = urlparse(url)
     return parsed.scheme not in {"http", "https", "ws", "wss"} or parsed.hostname in LOCAL_HOSTS
-
-
-# Counts, in the browser, the pixels of a PNG that are map points (the chart's blue) and that
-# are the offline base-map tile (light paper colour from superset_config.py).
-_COUNT_PIXELS_JS = """
-async (b64) => {
-  const img = new Image();
-  img.src = 'data:image/png;base64,' + b64;
-  await img.decode();
-  const canvas = document.createElement('canvas');
-  canvas.width = img.width; canvas.height = img.height;
-  const ctx = canvas.getContext('2d');
-  ctx.drawImage(img, 0, 0);
-  const px = ctx.getImageData(0, 0, img.width, img.height).data;
-  let points = 0, tile = 0;
-  for (let i = 0; i < px.length; i += 4) {
-    const r = px[i], g = px[i + 1], b = px[i + 2];
-    if (b > 150 && b - r > 80) points++;
-    if (Math.abs(r - 242) <= 6 && Math.abs(g - 241) <= 6 && Math.abs(b - 236) <= 6) tile++;
-  }
-  return {points, tile, total: img.width * img.height};
-}
-"""
 
 
 def test_dashboard_in_chromium(
@@ -200,7 +178,7 @@ def test_dashboard_in_chromium(
             pixels: dict[str, Any] = {"points": 0, "tile": 0, "total": 1}
             for _ in range(60):  # wait (≤ ~60 s) for tiles and points, not a timed assertion
                 shot = base64.b64encode(map_chart.screenshot()).decode()
-                pixels = page.evaluate(_COUNT_PIXELS_JS, shot)
+                pixels = page.evaluate(PIXELS_JS, shot)
                 if pixels["points"] > 30 and pixels["tile"] > pixels["total"] * 0.3:
                     break
                 page.wait_for_timeout(1000)
