@@ -14,7 +14,10 @@ every 0.2 s); for PostgreSQL also the peak of the server's processes over the bu
 resident memory before it (a server-side estimate: shared buffers count in several backends).
 
 ``python -m bench dbt [--scale 0.1 --scale 1] [--months M]``; fewer months give a quick run at
-a large scale (the issue's measures are one province-year at 0.1 and at 1).
+a large scale (the issue's measures are one province-year at 0.1 and at 1). ``--home DIR``
+builds a home that is already landed instead (e.g. the scale-1 province kept by ``python -m
+bench scale1 --keep`` and landed with ``ioc extract --all``), and leaves it in place;
+``--adapter`` runs one of the two builds only.
 """
 
 from __future__ import annotations
@@ -29,14 +32,19 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import psutil
 import psycopg
 from rich.console import Console
 from rich.table import Table
 
+if TYPE_CHECKING:
+    from iochub.settings import Settings
+
 PG_SERVER = os.environ.get("IOC_BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432")
 BENCH_ENV = {"IOC_SIM_DB_PREFIX": "simdbt_", "IOC_SIM_PORT_BASE": "34500"}
+ADAPTERS = ("duckdb", "postgres")
 
 
 def _rss(processes: list[psutil.Process]) -> int:
@@ -92,9 +100,88 @@ def _ioc(env: dict[str, str], *args: str) -> None:
     )
 
 
-def run_scale(scale: float, months: int) -> list[dict[str, object]]:
-    from iochub.settings import get_settings
+def _landed_rows(settings: Settings) -> int:
+    return sum(
+        sum(json.loads(path.read_text())["rows_landed"].values())
+        for path in settings.manifest_dir.glob("*/*.json")
+    )
+
+
+def build_both(
+    settings: Settings, env: dict[str, str], scratch: Path, adapters: list[str]
+) -> list[dict[str, object]]:
+    """``dbt build`` of a landed home on each adapter asked for (see the module docstring)."""
+    from iochub.lake_meta import load_lake_into_postgres
     from iochub.warehouse import dbt_args, prepare_build
+
+    prepare_build(settings)
+    dbt = [str(settings.dbt_executable), *dbt_args(settings, "build")]
+    rows: list[dict[str, object]] = []
+    if "duckdb" in adapters:
+        print("› dbt build on duckdb", flush=True)
+        rows.append({"adapter": "duckdb", **measured(dbt, env)})
+    if "postgres" not in adapters:
+        return rows
+    database = f"iochub_bench_dbt_{os.getpid()}"
+    try:
+        with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True) as pg:
+            pg.execute(f'drop database if exists "{database}" with (force)')
+            pg.execute(f'create database "{database}"')
+        start = time.perf_counter()
+        print("› copy the lake into PostgreSQL", flush=True)
+        load_lake_into_postgres(settings, f"{PG_SERVER}/{database}")
+        rows.append({"adapter": "postgres: load lake", "seconds": time.perf_counter() - start})
+        print("› dbt build on postgres", flush=True)
+        target = ["--target", "postgres", "--target-path", str(scratch / "pg_target")]
+        pg_env = {**env, "IOC_DBT_PG_DBNAME": database}
+        rows.append({"adapter": "postgres", **measured([*dbt, *target], pg_env, server=True)})
+    finally:
+        with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True) as pg:
+            pg.execute(f'drop database if exists "{database}" with (force)')
+    return rows
+
+
+def _with_environment(env: dict[str, str], keys: list[str]) -> Callable[[], None]:
+    """Point this process's settings at ``env`` for ``keys``; returns the undo."""
+    saved = {key: os.environ.get(key) for key in keys}
+    os.environ.update({key: env[key] for key in keys if key in env})
+
+    def restore() -> None:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+    return restore
+
+
+def run_home(home: Path, adapters: list[str]) -> list[dict[str, object]]:
+    """Build an already-landed home, leaving it as it is apart from its build outputs."""
+    from iochub.settings import get_settings
+
+    if not (home / "lake" / "_manifests").is_dir():
+        raise SystemExit(f"{home} has no landed lake: run `ioc extract --all` with IOC_HOME={home}")
+    env = {**os.environ, "IOC_HOME": str(home)}
+    restore = _with_environment(env, ["IOC_HOME"])
+    try:
+        settings = get_settings()
+        env.update(settings.tool_environment())
+        scratch = Path(tempfile.mkdtemp(prefix="iochub-bench-dbt-"))
+        try:
+            rows = build_both(settings, env, scratch, adapters)
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
+        landed = _landed_rows(settings)
+    finally:
+        restore()
+    for row in rows:
+        row.update({"scale": f"home {home.name}", "months": "-", "rows_landed": landed})
+    return rows
+
+
+def run_scale(scale: float, months: int, adapters: list[str]) -> list[dict[str, object]]:
+    from iochub.settings import get_settings
 
     root = Path(tempfile.mkdtemp(prefix="iochub-bench-dbt-"))
     env = {
@@ -103,15 +190,12 @@ def run_scale(scale: float, months: int) -> list[dict[str, object]]:
         "IOC_HOME": str(root / "home"),
         "IOC_SIM_DIR": str(root / "sim"),
     }
-    database = f"iochub_bench_dbt_{os.getpid()}"
-    saved = {key: os.environ.get(key) for key in ("IOC_HOME", "IOC_SIM_DIR", *BENCH_ENV)}
-    os.environ.update({key: env[key] for key in saved})
+    restore = _with_environment(env, ["IOC_HOME", "IOC_SIM_DIR", *BENCH_ENV])
     settings = get_settings()
     env.update(settings.tool_environment())
     end = f"2025-{months:02d}-28" if months < 12 else "2025-12-31"
-    rows: list[dict[str, object]] = []
     try:
-        setup = _timed(
+        _timed(
             f"scale {scale}: generate 2025-01-01..{end}",
             lambda: _ioc(
                 env, "sim", "generate", "--scale", str(scale), "--start", "2025-01-01",
@@ -120,42 +204,17 @@ def run_scale(scale: float, months: int) -> list[dict[str, object]]:
         )  # fmt: skip
         _ioc(env, "sim", "serve")
         try:
-            setup += _timed("extract --all", lambda: _ioc(env, "extract", "--all"))
+            _timed("extract --all", lambda: _ioc(env, "extract", "--all"))
         finally:
             _ioc(env, "sim", "stop")
-        prepare_build(settings)
-        landed = sum(
-            sum(json.loads(path.read_text())["rows_landed"].values())
-            for path in settings.manifest_dir.glob("*/*.json")
-        )
-        dbt = [str(settings.dbt_executable), *dbt_args(settings, "build")]
-        print("› dbt build on duckdb", flush=True)
-        duck = measured(dbt, env)
-        rows.append({"adapter": "duckdb", **duck})
-        with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True) as pg:
-            pg.execute(f'drop database if exists "{database}" with (force)')
-            pg.execute(f'create database "{database}"')
-        from iochub.lake_meta import load_lake_into_postgres
-
-        start = time.perf_counter()
-        print("› copy the lake into PostgreSQL", flush=True)
-        load_lake_into_postgres(settings, f"{PG_SERVER}/{database}")
-        rows.append({"adapter": "postgres: load lake", "seconds": time.perf_counter() - start})
-        print("› dbt build on postgres", flush=True)
-        target = ["--target", "postgres", "--target-path", str(root / "pg_target")]
-        pg_env = {**env, "IOC_DBT_PG_DBNAME": database}
-        rows.append({"adapter": "postgres", **measured([*dbt, *target], pg_env, server=True)})
+        rows = build_both(settings, env, root, adapters)
+        landed = _landed_rows(settings)
         for row in rows:
-            row.update({"scale": scale, "months": months, "rows_landed": landed, "setup": setup})
+            row.update({"scale": scale, "months": months, "rows_landed": landed})
         return rows
     finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
+        restore()
         with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True) as pg:
-            pg.execute(f'drop database if exists "{database}" with (force)')
             names = pg.execute(
                 "select datname from pg_database where datname like 'simdbt\\_%'"
             ).fetchall()
@@ -168,8 +227,20 @@ def main(argv: list[str]) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench dbt", description=__doc__)
     parser.add_argument("--scale", type=float, action="append")
     parser.add_argument("--months", type=int, default=12, choices=range(1, 13))
+    parser.add_argument("--home", type=Path, help="build this landed IOC_HOME instead")
+    parser.add_argument(
+        "--adapter", choices=ADAPTERS, action="append", help="only this build (repeatable)"
+    )
     args = parser.parse_args(argv)
-    results = [row for scale in args.scale or [0.1, 1.0] for row in run_scale(scale, args.months)]
+    adapters = args.adapter or list(ADAPTERS)
+    if args.home is not None:
+        results = run_home(args.home.resolve(), adapters)
+    else:
+        results = [
+            row
+            for scale in args.scale or [0.1, 1.0]
+            for row in run_scale(scale, args.months, adapters)
+        ]
     table = Table(title="dbt build of the whole project, DuckDB and PostgreSQL side by side")
     for column in (
         "scale",
@@ -183,11 +254,14 @@ def main(argv: list[str]) -> None:
         "server growth MB",
     ):
         table.add_column(column)
-    duck_seconds: dict[float, float] = {}
+    duck_seconds = {
+        str(row["scale"]): float(row["seconds"])  # type: ignore[arg-type]
+        for row in results
+        if row["adapter"] == "duckdb"
+    }
     for row in results:
         seconds = float(row["seconds"])  # type: ignore[arg-type]
-        if row["adapter"] == "duckdb":
-            duck_seconds[float(row["scale"])] = seconds  # type: ignore[arg-type]
+        duck = duck_seconds.get(str(row["scale"]))
         table.add_row(
             str(row["scale"]),
             str(row["months"]),
@@ -195,7 +269,7 @@ def main(argv: list[str]) -> None:
             str(row["adapter"]),
             str(row.get("exit", "")),
             f"{seconds:.1f}",
-            f"{seconds / duck_seconds[float(row['scale'])]:.2f}×",  # type: ignore[arg-type]
+            f"{seconds / duck:.2f}×" if duck else "-",
             f"{int(row.get('peak', 0)) / 2**20:,.0f}",  # type: ignore[call-overload]
             f"{int(row.get('server_growth', 0)) / 2**20:,.0f}",  # type: ignore[call-overload]
         )

@@ -9,7 +9,9 @@ much free disk; databases go to PostgreSQL/MariaDB when they answer, under the p
 ``simbench_``.
 
 ``python -m bench scale1 [--scale S] [--months M]`` runs it alone; a smaller scale or fewer
-months gives a quick extrapolation.
+months gives a quick extrapolation. ``--keep DIR`` generates into ``DIR`` and keeps it, so the
+province that was measured can be served and landed afterwards (``IOC_SIM_DIR=DIR``,
+``IOC_SIM_DB_PREFIX=simbench_``) for the warehouse and dashboard benchmarks at the same scale.
 """
 
 from __future__ import annotations
@@ -57,12 +59,12 @@ def _disk_usage(folder: Path) -> int:
     return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
 
 
-def run(scale: float, months: int) -> dict[str, float]:
-    root = Path(tempfile.mkdtemp(prefix="iochub-bench-scale1-"))
+def run(scale: float, months: int, keep: Path | None = None) -> dict[str, float]:
+    root = keep or Path(tempfile.mkdtemp(prefix="iochub-bench-scale1-"))
     try:
         start = time.perf_counter()
         child = subprocess.Popen(
-            [sys.executable, "-c", _CHILD, str(scale), str(months), str(root / "sim")],
+            [sys.executable, "-c", _CHILD, str(scale), str(months), str(_sim_dir(root, keep))],
             stdout=subprocess.PIPE,
             text=True,
         )
@@ -83,15 +85,25 @@ def run(scale: float, months: int) -> dict[str, float]:
             "records": float(sum(sum(tables.values()) for tables in written.values())),
         }
     finally:
-        shutil.rmtree(root, ignore_errors=True)
+        if keep is None:
+            shutil.rmtree(root, ignore_errors=True)
+
+
+def _sim_dir(root: Path, keep: Path | None) -> Path:
+    return root if keep is not None else root / "sim"
 
 
 def main(argv: list[str]) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench scale1", description=__doc__)
     parser.add_argument("--scale", type=float, default=1.0)
     parser.add_argument("--months", type=int, default=12, choices=range(1, 13))
+    parser.add_argument(
+        "--keep", type=Path, metavar="DIR", help="generate into DIR and keep it (must not exist)"
+    )
     args = parser.parse_args(argv)
-    result = run(args.scale, args.months)
+    if args.keep is not None and args.keep.exists():
+        raise SystemExit(f"{args.keep} exists: give a new folder to --keep, or remove it first")
+    result = run(args.scale, args.months, args.keep)
     factor = (1 / args.scale) * (12 / args.months)
     table = Table(title=f"ioc sim generate, scale {args.scale}, {args.months} month(s) of 2025")
     for column in ("measure", "measured", "extrapolated to scale 1 × 12 months", "target"):

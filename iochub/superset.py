@@ -493,10 +493,22 @@ def _target_name(rel: str, doc: dict[str, Any], existing: dict[str, str]) -> str
 
 
 class _PlainDumper(yaml.SafeDumper):
-    """Safe YAML without anchors/aliases, so repeated mappings stay readable in diffs."""
+    """Safe YAML without anchors/aliases, so repeated mappings stay readable in diffs; text of
+    several lines (a dataset's SQL, a markdown cell) as a literal block, so a diff shows the
+    changed line rather than one long escaped string."""
 
     def ignore_aliases(self, data: Any) -> bool:
         return True
+
+
+def _represent_text(dumper: yaml.SafeDumper, data: str) -> yaml.ScalarNode:
+    # PyYAML falls back to a quoted scalar by itself when a block cannot hold the text
+    # exactly (trailing spaces, tabs, control characters).
+    style = "|" if "\n" in data else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", data, style=style)
+
+
+_PlainDumper.add_representer(str, _represent_text)
 
 
 def dump_yaml(doc: Any, sort_keys: bool = True) -> str:

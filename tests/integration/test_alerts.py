@@ -127,6 +127,49 @@ def test_threshold_episodes_cover_exactly_the_flagged_observations(
     assert covered == flagged
 
 
+def test_overdue_dossier_alerts_count_each_overdue_dossier_once_in_its_commune(
+    province_warehouse: Settings,
+) -> None:
+    """The simulated one-stop system names a commune office ``UBX-<commune code it sent>`` and
+    a department ``SO-<field>``: a commune office's alerts lie in the current communes that code
+    resolves to (so the wall's map and a commune leader see them), a department's in none."""
+    with duckdb.connect(str(province_warehouse.build_db), read_only=True) as con:
+        alerts = con.execute(
+            "select subject_code, commune_code, measure, is_open from meta.alerts "
+            "where alert_rule = 'dossier_overdue'"
+        ).fetchall()
+        (overdue,) = con.execute(
+            "select count(*) from marts.fct_dossier where is_counted and not is_finished "
+            "and due_at < (select max(updated_at) from marts.fct_dossier)"
+        ).fetchone()  # type: ignore[misc]
+        current = {
+            code
+            for (code,) in con.execute(
+                "select admin_unit_code from marts.dim_admin_unit "
+                "where is_current and admin_level = 'commune'"
+            ).fetchall()
+        }
+        targets: dict[str, set[str]] = {}
+        for legacy, new in con.execute(
+            "select legacy_commune_code, new_commune_code from marts.dim_admin_crosswalk"
+        ).fetchall():
+            targets.setdefault(legacy, set()).add(new)
+    assert overdue > 0, "the province has no overdue dossier to alert on"
+    assert all(is_open for *_, is_open in alerts)
+    assert sum(int(measure) for _, _, measure, _ in alerts) == overdue
+    communes = 0
+    for subject, commune, _, _ in alerts:
+        unit = subject.split("|")[0]
+        if unit.startswith("SO-"):
+            assert commune is None, subject
+            continue
+        sent = unit.removeprefix("UBX-")
+        assert commune in (targets.get(sent) or {sent}), (subject, commune)
+        assert commune in current
+        communes += 1
+    assert communes, "no commune office has an overdue dossier"
+
+
 # --- notifiers -------------------------------------------------------------------------------
 
 

@@ -171,30 +171,58 @@ facility_silent as (
 ),
 
 -- Overdue dossiers right now, per handling unit and procedure: received, not finished, past
--- their due date at the one-stop system's last change.
+-- their due date at the one-stop system's last change. A commune office's alert is also split by
+-- the dossier's current commune (one old commune's office can serve parts of two new ones), so it
+-- shows on the map and a commune leader sees their own; a department's is province-wide.
 dossier_clock as (
     select max(updated_at) as now_at
     from {{ ref('fct_dossier') }}
 ),
 
-dossier_overdue as (
+overdue_dossiers as (
     select
-        'dossier_overdue' as alert_rule,
-        'unit_procedure' as subject_kind,
-        coalesce(dossiers.handling_unit, '?') || '|' || dossiers.procedure_code as subject_code,
-        min(dossiers.due_at) as started_at,
-        cast(null as timestamp) as ended_at,
-        max(dossier_clock.now_at) as as_of,
-        count(*) as measure,
-        0 as threshold,
-        'hồ sơ quá hạn (overdue dossiers)' as measure_unit
+        dossiers.procedure_code,
+        dossiers.due_at,
+        coalesce(dossiers.handling_unit, '?') as handling_unit,
+        case when catalogue.authority_level = 'xa' then dossiers.commune_code end
+            as commune_code,
+        coalesce(catalogue.procedure_name, dossiers.procedure_code) as procedure_name
     from {{ ref('fct_dossier') }} as dossiers
     cross join dossier_clock
+    left join {{ ref('dim_procedure') }} as catalogue
+        on dossiers.procedure_code = catalogue.procedure_code
     where
         dossiers.is_counted
         and not dossiers.is_finished
         and dossiers.due_at < dossier_clock.now_at
-    group by coalesce(dossiers.handling_unit, '?'), dossiers.procedure_code
+),
+
+overdue_units as (
+    select
+        'unit_procedure' as subject_kind,
+        handling_unit || '|' || procedure_code || coalesce('|' || commune_code, '')
+            as subject_code,
+        handling_unit || ': ' || procedure_name as subject_name,
+        commune_code,
+        min(due_at) as started_at,
+        count(*) as overdue_count
+    from overdue_dossiers
+    group by handling_unit, procedure_code, procedure_name, commune_code
+),
+
+dossier_overdue as (
+    select
+        'dossier_overdue' as alert_rule,
+        overdue_units.subject_kind,
+        overdue_units.subject_code,
+        overdue_units.started_at,
+        cast(null as timestamp) as ended_at,
+        dossier_clock.now_at as as_of,
+        overdue_units.overdue_count as measure,
+        0 as threshold,
+        'hồ sơ quá hạn (overdue dossiers)' as measure_unit
+    from overdue_units
+    cross join dossier_clock
 ),
 
 -- Sources: stale against their declared freshness, or their last run rejected more than 5 %
@@ -310,6 +338,13 @@ subjects as (
         facility_name as subject_name,
         commune_code
     from {{ ref('dim_facility') }}
+    union all
+    select
+        subject_kind,
+        subject_code,
+        subject_name,
+        commune_code
+    from overdue_units
 )
 
 select
