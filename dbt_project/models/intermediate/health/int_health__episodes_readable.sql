@@ -30,15 +30,35 @@ with claims as (
         false as is_landed,
         reason as quarantine_reason
     from {{ ref('stg_health_xml130__episodes_quarantined') }}
+),
+
+-- row_number rather than distinct on: see macros/latest_per_key.sql.
+ranked as (
+    select
+        claims.*,
+        row_number() over (
+            partition by claims.facility_code, claims.episode_id
+            order by
+                claims.is_landed desc,
+                claims.file_date desc,
+                claims.run_id desc,
+                claims.source_file desc
+        ) as claim_rank
+    from claims
+    where claims.facility_code is not null and claims.episode_id is not null
 )
 
-select distinct on (facility_code, episode_id) *
-from claims
-where facility_code is not null and episode_id is not null
-order by
-    facility_code asc,
-    episode_id asc,
-    is_landed desc,
-    file_date desc,
-    run_id desc,
-    source_file desc
+select
+    facility_code,
+    episode_id,
+    admitted_at,
+    residence_commune_code,
+    residence_district_code,
+    current_commune_code,
+    file_date,
+    source_file,
+    run_id,
+    is_landed,
+    quarantine_reason
+from ranked
+where claim_rank = 1

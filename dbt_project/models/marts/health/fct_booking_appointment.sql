@@ -2,9 +2,9 @@
 -- Lịch hẹn khám đặt trực tuyến — one row per booking (the export repeats rows and a month can
 -- land again: the latest run wins), located at the booked facility's current commune.
 with bookings as (
-    select distinct on (booking_id) *
-    from {{ ref('stg_health_booking__appointments') }}
-    order by booking_id asc, run_id desc, source_file desc
+    {{ latest_per_key(
+        ref('stg_health_booking__appointments'), ['booking_id'], 'run_id desc, source_file desc'
+    ) }}
 )
 
 select
