@@ -1,8 +1,10 @@
 """Landing throughput: the files connector over an inbox of many XML 130 files.
 
 Copies the fixture's valid files N times (each copy made unique, as real files are) into a
-temporary inbox and lands them, pseudonymisation and manifest included; then the same without
-the landing-batch suites (expectations.landing), side by side, to show what they cost.
+temporary inbox and lands them, pseudonymisation and manifest included, decoding in worker
+processes (one per CPU) as an inbox this size does; then the same decoded in the extract's own
+process, and without the landing-batch suites (expectations.landing), side by side, to show what
+each costs.
 """
 
 from __future__ import annotations
@@ -38,12 +40,12 @@ def landing_cases() -> list[tuple[str, str, Callable[[], int], int]]:
     _inbox(root)
     os.environ.setdefault("IOC_PII_KEY", "bench-key")
 
-    def land() -> int:
+    def land(workers: int = os.cpu_count() or 1) -> int:
         home = root / "home"
         shutil.rmtree(home, ignore_errors=True)
         home.mkdir()
         (home / "sim").symlink_to(root / "sim")
-        settings = Settings(home=home, airflow_port=0, superset_port=0)
+        settings = Settings(home=home, airflow_port=0, superset_port=0, extract_workers=workers)
         manifest = run_extract("health_xml130", settings)
         return manifest.items_in
 
@@ -54,6 +56,12 @@ def landing_cases() -> list[tuple[str, str, Callable[[], int], int]]:
 
     return [
         ("files connector landing (files)", f"{COPIES * 3} XML 130 files", land, 5),
+        (
+            "files connector landing (files)",
+            f"{COPIES * 3} XML 130 files, decoded in one process",
+            lambda: land(workers=1),
+            5,
+        ),
         (
             "files connector landing (files)",
             f"{COPIES * 3} XML 130 files, no landing suites",

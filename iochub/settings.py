@@ -43,6 +43,8 @@ class Settings:
     alert_email_to: tuple[str, ...] = ()
     # First wait before an extract task retries (doubling each retry, up to 10 minutes).
     extract_retry_delay_seconds: float = 30.0
+    # Processes that decode files while the extract lands them (big inboxes only; 1 = none).
+    extract_workers: int = os.cpu_count() or 1
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -74,6 +76,7 @@ class Settings:
             extract_retry_delay_seconds=float(
                 os.environ.get("IOC_EXTRACT_RETRY_DELAY", cls.extract_retry_delay_seconds)
             ),
+            extract_workers=max(1, int(os.environ.get("IOC_EXTRACT_WORKERS", cls.extract_workers))),
         )
 
     # --- storage layout (see DESIGN.md "Storage") -------------------------------------------

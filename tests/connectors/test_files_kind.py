@@ -14,8 +14,10 @@ import csv
 import hashlib
 import io
 import json
+import logging
 import shutil
 import unicodedata
+from dataclasses import replace
 from pathlib import Path
 
 import duckdb
@@ -25,6 +27,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from connectors.extract import run_extract
+from connectors.kinds.files import POOL_MIN_FILES
 from connectors.landing import Manifest
 from connectors.registry import Source, load_registry
 from iochub.settings import Settings
@@ -429,3 +432,66 @@ def test_corrupt_workbook_and_binary_csv_are_quarantined_whole(
     ]
     assert whole[0]["raw_content"] == (drops / "vaccination_2099-01-20.csv").read_bytes()
     assert manifest.rows_in["vaccination"] == len(_csv_rows(good_csv))
+
+
+# ---- decoding in worker processes -------------------------------------------------------------
+
+
+def _without_run(table: pa.Table) -> list[dict[str, object]]:
+    """Rows without what tells one run from another (its id, the quarantine's timestamp)."""
+    drop = [c for c in table.column_names if "run_id" in c or c == "quarantined_at"]
+    rows = table.drop_columns(drop).to_pylist()
+    for row in rows:
+        if row.get("table_name") is not None:  # a rejected row: its JSON carries the run id
+            raw = json.loads(row.pop("raw_content"))
+            row["raw_content"] = {k: v for k, v in raw.items() if k != "_run_id"}
+    return rows
+
+
+def test_decoding_processes_land_what_one_process_lands(
+    lake_home: Settings,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A big inbox is decoded in worker processes; the lake must not tell: the same rows in the
+    same order, the same quarantine and the same handled files as decoding in one process."""
+    xml130 = lake_home.sim_dir / "health" / "xml130" / "inbox"
+    picked = sorted(xml130.rglob("*.xml"))[: POOL_MIN_FILES + 8]
+    inbox = tmp_path / "inbox"
+    for path in picked:
+        target = inbox / path.relative_to(xml130)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(path, target)
+    resent = picked[3].read_bytes()
+    (inbox / "resent.xml").write_bytes(resent)
+    (inbox / "truncated.xml").write_bytes(resent[: len(resent) // 2])
+    monkeypatch.setenv("IOC_HEALTH_XML130_INBOX", str(inbox))
+
+    homes = {workers: tmp_path / f"home_{workers}" for workers in (1, 2)}
+    manifests = {}
+    for workers, home in homes.items():
+        caplog.clear()
+        with caplog.at_level(logging.INFO, logger="connectors.kinds.files"):
+            manifests[workers] = run_extract(
+                "health_xml130", replace(lake_home, home=home, extract_workers=workers)
+            )
+        assert ("decoding processes" in caplog.text) == (workers > 1), caplog.text
+
+    serial, parallel = manifests[1], manifests[2]
+    _check_invariant(parallel)
+    # The re-sent copy is one item with its original; the province's own inbox has broken files.
+    assert parallel.items_in == len(picked) + 1 and parallel.items_quarantined >= 1
+    assert parallel.items == serial.items
+    assert parallel.rows_in == serial.rows_in and sum(parallel.rows_in.values()) > 0
+    assert parallel.rows_landed == serial.rows_landed
+    assert parallel.rows_quarantined == serial.rows_quarantined
+    settings = {w: replace(lake_home, home=h) for w, h in homes.items()}
+    for table in parallel.rows_landed:
+        assert _without_run(_landed(settings[2], "health_xml130", table)) == _without_run(
+            _landed(settings[1], "health_xml130", table)
+        ), table
+    quarantines = [_quarantine(settings[w], "health_xml130") for w in (1, 2)]
+    assert quarantines[0] is not None and quarantines[1] is not None
+    assert _without_run(quarantines[1]) == _without_run(quarantines[0])
+    assert "truncated.xml" in quarantines[1].column("item").to_pylist()

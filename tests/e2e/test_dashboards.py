@@ -244,6 +244,38 @@ def test_wall_scorecard_equals_the_warehouse(
         browser.close()
 
 
+def _alert_rank(critical: bool, rule_name: str, backlog_rules: set[str]) -> int:
+    return 1 if critical else 3 if rule_name in backlog_rules else 2
+
+
+def test_wall_lists_critical_alerts_first_and_dossier_backlogs_last(
+    wall_site: Settings, pw: Any, chromium_launch: dict[str, Any]
+) -> None:
+    with duckdb.connect(str(wall_site.serving_db), read_only=True) as con:
+        alerts = con.execute(
+            "SELECT severity = 'critical', alert_rule, rule_name FROM meta.alerts WHERE is_open"
+        ).fetchall()
+    backlog_rules = {name for _, rule, name in alerts if rule == "dossier_overdue"}
+    ranks = sorted(_alert_rank(critical, name, backlog_rules) for critical, _, name in alerts)
+    # Event warnings and backlogs must both be open, or the order shown proves nothing (the
+    # small province rarely has a critical alert open at its end).
+    assert {2, 3} <= set(ranks), ranks
+    browser = Browser(pw, chromium_launch, superset.public_url(wall_site))
+    try:
+        browser.login(_user("IOC Operator")["username"], wall_site.demo_users_password)
+        browser.open(WALL)
+        table = browser.page.locator("[data-test=chart-grid-component]", has_text="Open alerts")
+        rows = table.locator("tr").filter(has_text=re.compile(r"\((warning|critical)\)"))
+        rows.first.wait_for()
+        shown = []
+        for row in rows.all_inner_texts():
+            severity, rule_name = row.split("\t")[:2]
+            shown.append(_alert_rank("critical" in severity, rule_name.strip(), backlog_rules))
+    finally:
+        browser.close()
+    assert shown == ranks[: len(shown)] and len(shown) >= min(10, len(ranks)), shown
+
+
 def test_maps_draw_offline(wall_site: Settings, pw: Any, chromium_launch: dict[str, Any]) -> None:
     browser = Browser(pw, chromium_launch, superset.public_url(wall_site))
     try:
