@@ -15,4 +15,3 @@
 {% macro default__analyze_for_planner() -%}
     analyze {{ this }}
 {%- endmacro %}
-
