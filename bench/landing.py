@@ -13,6 +13,7 @@ import os
 import shutil
 import tempfile
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from unittest import mock
 
@@ -40,12 +41,14 @@ def landing_cases() -> list[tuple[str, str, Callable[[], int], int]]:
     _inbox(root)
     os.environ.setdefault("IOC_PII_KEY", "bench-key")
 
-    def land(workers: int = os.cpu_count() or 1) -> int:
+    def land(workers: int | None = None) -> int:
         home = root / "home"
         shutil.rmtree(home, ignore_errors=True)
         home.mkdir()
         (home / "sim").symlink_to(root / "sim")
-        settings = Settings(home=home, airflow_port=0, superset_port=0, extract_workers=workers)
+        settings = Settings(home=home, airflow_port=0, superset_port=0)
+        if workers is not None:
+            settings = replace(settings, extract_workers=workers)
         manifest = run_extract("health_xml130", settings)
         return manifest.items_in
 
