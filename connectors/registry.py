@@ -14,6 +14,7 @@ from typing import Any, Literal, Self
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from connectors.formats.headers import header_key
 from iochub.settings import Settings
 
 
@@ -30,7 +31,10 @@ class DriftAction(StrEnum):
 
     EVOLVE = "evolve"  # land the extra column (as text) and report it in the manifest
     QUARANTINE = "quarantine"  # quarantine the whole batch with reason schema_drift
-    FAIL = "fail"  # quarantine the batch and fail the task loudly
+    # Fail the run loudly and commit nothing: the system still holds the batch, read again once
+    # the declaration is fixed. A file, though, is its own unit: the files kind quarantines the
+    # file alone (missing_columns) and lands the rest of the run.
+    FAIL = "fail"
 
 
 class _Model(BaseModel):
@@ -94,6 +98,12 @@ class ColumnSpec(_Model):
     type: ColumnType = ColumnType.STRING
     required: bool = False
     codes: list[str] | None = None  # the code list a value must belong to
+    # Code lists compare after NFC, trim and case folding ('có' is 'Có'), and land the listed
+    # spelling; true compares exactly (codes whose case carries meaning).
+    case_sensitive: bool = False
+    # Other spellings senders use for a code, landed as the code ("THCS": "Trung học cơ sở");
+    # compared like the codes themselves.
+    aliases: dict[str, str] = {}
     min: float | None = None
     max: float | None = None
     # strptime format for dates/timestamps sent as text (e.g. "%Y%m%d"); ISO 8601 when unset.
@@ -103,6 +113,19 @@ class ColumnSpec(_Model):
     future: bool = True  # false: a date after the load day is quarantined (future_date)
     admin_code: bool = False  # true: must be a commune/district/province code of either structure
     description: str | None = None
+    # Header spellings senders use for this column in spreadsheets, as they write them ("Địa
+    # bàn / Mã tỉnh" for a two-level header): matched by the excel format, and quoted back to
+    # the sender when the column is missing.
+    headers: list[str] = []
+
+    @model_validator(mode="after")
+    def _aliases_name_codes(self) -> Self:
+        if self.aliases and self.codes is None:
+            raise ValueError("aliases need a code list (codes:)")
+        unknown = sorted(set(self.aliases.values()) - set(self.codes or []))
+        if unknown:
+            raise ValueError(f"aliases point to values not in codes: {', '.join(unknown)}")
+        return self
 
 
 class Incremental(_Model):
@@ -127,17 +150,58 @@ class DriftPolicy(_Model):
     removed: DriftAction = DriftAction.FAIL
 
 
+# Characters Excel refuses in a sheet name (``*`` and ``?`` are the patterns' wildcards).
+_NOT_IN_SHEET_NAMES = set("[]/\\:")
+
+
+def _labels(patterns: list[str], what: str) -> list[str]:
+    for pattern in patterns:
+        if not pattern.strip():
+            raise ValueError(f"{what}: an empty pattern matches nothing")
+    return patterns
+
+
+class SheetLayout(_Model):
+    """excel: what in a sheet laid out for people is not a record (a school's own summary sheet:
+    a totals row, a row-number column, a signature block). Row labels are the row's first
+    non-empty cell, compared like sheet names: NFC, case-folded, ``*`` any text, ``?`` one
+    character."""
+
+    # A row whose label matches is skipped: totals and subtotals ("Tổng cộng*", "Cộng*").
+    skip_rows: list[str] = []
+    # A row whose label matches ends the table, with every row below it (the signature block
+    # under a report: "Người lập biểu*", "Hiệu trưởng*").
+    end_rows: list[str] = []
+    # Header spellings of columns that are not data ("STT", the row number): not landed.
+    ignore_columns: list[str] = []
+
+    @model_validator(mode="after")
+    def _patterns(self) -> Self:
+        _labels(self.skip_rows, "skip_rows")
+        _labels(self.end_rows, "end_rows")
+        for spelling in self.ignore_columns:
+            if not header_key(spelling):
+                raise ValueError(f"ignore_columns: {spelling!r} has no letter or digit")
+        return self
+
+
 class TableSpec(_Model):
     """One table, endpoint, file set or topic of a source, landed as lake table ``name``."""
 
     name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     title: str
     primary_key: list[str]
-    # Where the rows come from, by kind: xml130 ``record_path``; excel ``sheet``; files
-    # ``pattern`` (per table); sql ``query`` or ``table``; rest ``endpoint`` (+ ``body``);
-    # mqtt ``topic``.
+    # Where the rows come from, by kind: xml130 ``record_path``; excel ``sheet`` and/or
+    # ``sheets``; files ``pattern`` (per table); sql ``query`` or ``table``; rest ``endpoint``
+    # (+ ``body``); mqtt ``topic``.
     record_path: str | None = None
     sheet: str | None = None
+    # excel: the names senders give the table's sheet, as patterns ("Tổng hợp*", "TH *"),
+    # compared after NFC and case folding like ``sheet`` itself; every sheet matching ``sheet``
+    # or one of these feeds the table (neither: the first sheet).
+    sheets: list[str] = []
+    # excel: rows and columns of the sheet that are not records (see SheetLayout).
+    layout: SheetLayout = SheetLayout()
     pattern: str | None = None
     table: str | None = None
     query: str | None = None
@@ -151,6 +215,32 @@ class TableSpec(_Model):
     checks: list[RowCheck] = []
     drift: DriftPolicy = DriftPolicy()
     pii: dict[str, PiiTreatment] = {}
+
+    @model_validator(mode="after")
+    def _spellings(self) -> Self:
+        for pattern in _labels(self.sheets, "sheets"):
+            bad = sorted(_NOT_IN_SHEET_NAMES.intersection(pattern))
+            if bad:
+                raise ValueError(f"sheets: {pattern!r} has {''.join(bad)!r}, never in a sheet name")
+        # A declared header spelling must name one column only: a header is landed under the
+        # column whose name or declared header has its key (connectors.formats.headers).
+        owners: dict[str, set[str]] = {}
+        for name in self.columns:
+            owners.setdefault(header_key(name), set()).add(name)
+        for name, spec in self.columns.items():
+            for spelling in spec.headers:
+                key = header_key(spelling)
+                if not key:
+                    raise ValueError(f"column {name}: header {spelling!r} has no letter or digit")
+                others = sorted(owners.setdefault(key, set()) - {name})
+                if others:
+                    raise ValueError(f"column {name}: header {spelling!r} names {others[0]} too")
+                owners[key].add(name)
+        for spelling in self.layout.ignore_columns:
+            named = sorted(owners.get(header_key(spelling), ()))
+            if named:
+                raise ValueError(f"layout.ignore_columns: {spelling!r} names column {named[0]}")
+        return self
 
     def required_columns(self) -> list[str]:
         declared = [name for name, spec in self.columns.items() if spec.required]
@@ -254,11 +344,14 @@ class Source(_Model):
             "sql": ("table", "query"),
             "rest": ("endpoint",),
             "mqtt": ("topic",),
-            "files": ("record_path", "sheet", "pattern"),
+            "files": ("record_path", "sheet", "sheets", "pattern"),
         }[self.kind]
         for table in self.tables:
             if not any(getattr(table, field) for field in locator):
                 raise ValueError(f"table {table.name}: a {self.kind} table needs {locator}")
+            excel = self.files is not None and self.files.format == "excel"
+            if (table.sheets or table.layout != SheetLayout()) and not excel:
+                raise ValueError(f"table {table.name}: sheets and layout are for excel files")
         return self
 
     def table(self, name: str) -> TableSpec:

@@ -40,6 +40,8 @@ class Xml130File:
     declared_episodes: int | None
     episodes: int
     tables: dict[str, list[Record]] = field(default_factory=dict)
+    # Table types present in the file but not asked for, with the number of documents of each.
+    undeclared: dict[str, int] = field(default_factory=dict)
 
 
 def _text(element: Element | None) -> str | None:
@@ -96,6 +98,7 @@ def decode_file(content: bytes, record_paths: dict[str, str]) -> Xml130File:
             except (binascii.Error, ValueError) as exc:
                 raise Xml130Error("invalid_base64", f"{where}: {exc}") from exc
             if table not in record_paths:
+                result.undeclared[table] = result.undeclared.get(table, 0) + 1
                 continue
             document = _parse(payload, where)
             for record in _records(document, record_paths[table]):

@@ -124,10 +124,33 @@ class ExtractRun:
     def item_seen(self, sha256: str) -> bool:
         return sha256 in self.state
 
-    def item_landed(self, sha256: str, item: str) -> None:
+    def item_landed(self, sha256: str, item: str, rows: int) -> None:
+        """A whole item read; one that carried no data row at all is recorded as ``empty``."""
         self.manifest.items_in += 1
         self.manifest.items_landed += 1
-        self.manifest.items[sha256] = f"landed:{item}"
+        if rows == 0:
+            self.manifest.items_empty += 1
+            self.manifest.items[sha256] = f"empty:{item}"
+            log.warning("%s: %s carries no data row (recorded as empty)", self.source.name, item)
+        else:
+            self.manifest.items[sha256] = f"landed:{item}"
+
+    def undeclared(self, item: str, counts: dict[str, int]) -> None:
+        """Parts of ``item`` no table declares: counted in the manifest, and said once."""
+        if not counts:
+            return
+        known = self.manifest.undeclared_tables
+        new = sorted(set(counts) - set(known))
+        if new:
+            log.warning(
+                "%s: %s carries table(s) no declaration lands, skipped and counted in the "
+                "manifest (undeclared_tables): %s",
+                self.source.name,
+                item,
+                ", ".join(new),
+            )
+        for part, count in counts.items():
+            known[part] = known.get(part, 0) + count
 
     def item_quarantined(
         self, sha256: str, item: str, reason: str, detail: str, raw: bytes
