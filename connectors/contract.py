@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cache
@@ -22,7 +23,16 @@ import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from connectors.registry import ColumnSpec, ColumnType, DriftAction, PiiTreatment, TableSpec
+from connectors.pseudonymise import WHITESPACE
+from connectors.registry import (
+    ColumnSpec,
+    ColumnType,
+    DriftAction,
+    PiiTreatment,
+    RegistryError,
+    Source,
+    TableSpec,
+)
 
 SYSTEM_PREFIX = "_"  # lineage columns added by the kinds (_source_file, _run_id, …)
 _ADMIN_SEEDS = Path(__file__).resolve().parent.parent / "dbt_project" / "seeds" / "admin"
@@ -39,6 +49,12 @@ DUCK_TYPES = {
 
 class SchemaDriftError(Exception):
     """A batch's columns broke the contract under a ``fail`` drift policy."""
+
+
+class DeclarationError(RegistryError):
+    """A table's declaration cannot be applied to any batch (a row rule naming a column that is
+    neither declared nor a lineage column, a rule that is not SQL): the registry is at fault,
+    not the data."""
 
 
 @dataclass
@@ -61,17 +77,24 @@ class ContractResult:
 
 @cache
 def admin_codes() -> frozenset[str]:
-    """Every commune, district and province code of both structures (pre- and post-2025)."""
+    """Every commune, district and province code of Vietnam in both structures (pre- and
+    post-July 2025): a patient from Hồ Chí Minh City has a valid residence code, unknown to our
+    province's seeds. From the ``vietnamadminunits`` package (MIT), plus the seeds (which carry
+    the province's corrections)."""
+    from vietnamadminunits.database import query
+
     codes: set[str] = set()
+    for row in query("select provinceCode, wardCode from admin_units"):
+        codes.update(row.values())
+    for row in query("select provinceCode, districtCode, wardCode from admin_units_legacy"):
+        codes.update(row.values())
     for name in ("admin_unit_2025.csv", "admin_unit_legacy.csv"):
         with (_ADMIN_SEEDS / name).open(encoding="utf-8") as handle:
-            for row in csv.DictReader(handle):
+            for seed in csv.DictReader(handle):
                 codes.update(
-                    row[c] for c in ("commune_code", "district_code", "province_code") if c in row
+                    seed[c] for c in ("commune_code", "district_code", "province_code") if c in seed
                 )
-    # Old Đồng Tháp (87) is no longer a province after 2025 but its records still say 87.
-    codes.update({"82", "87"})
-    return frozenset(codes)
+    return frozenset(c for c in codes if c)
 
 
 def _q(name: str) -> str:
@@ -82,15 +105,41 @@ def _lit(value: object) -> str:
     return "'" + str(value).replace("'", "''") + "'"
 
 
+def code_key(value: str, case_sensitive: bool = False) -> str:
+    """How a code-list value is compared: NFC, trimmed, inner whitespace as one space, and
+    case-folded unless the column is case-sensitive. Lower case, not ``str.casefold``: it is what
+    DuckDB's ``lower`` does in the SQL twin below, and the two differ only on letters no
+    Vietnamese code uses (ß, final sigma)."""
+    text = " ".join(unicodedata.normalize("NFC", value).split())
+    return text if case_sensitive else text.lower()
+
+
+def _code_expr(text: str, spec: ColumnSpec) -> str:
+    """SQL landing the listed spelling of a code sent in another case, form or alias
+    ('có' → 'Có', 'THCS' → 'Trung học cơ sở'); other values pass unchanged, for the code-list
+    check to reject."""
+    if spec.codes is None:
+        return text
+    spellings = {code_key(code, spec.case_sensitive): code for code in spec.codes}
+    spellings |= {code_key(k, spec.case_sensitive): v for k, v in spec.aliases.items()}
+    key = f"regexp_replace(trim({text}), '\\s+', ' ', 'g')"
+    if not spec.case_sensitive:
+        key = f"lower({key})"
+    cases = " ".join(f"WHEN {_lit(k)} THEN {_lit(v)}" for k, v in spellings.items())
+    return f"CASE {key} {cases} ELSE {text} END"
+
+
 def _cast_expr(column: str, spec: ColumnSpec, arrow_type: pa.DataType) -> str:
     """SQL turning the incoming column into the declared type; NULL where it cannot."""
     col = _q(column)
     target = DUCK_TYPES[spec.type]
     if not pa.types.is_string(arrow_type) and not pa.types.is_large_string(arrow_type):
+        if spec.type is ColumnType.STRING:
+            return _code_expr(f"TRY_CAST({col} AS VARCHAR)", spec)
         return f"TRY_CAST({col} AS {target})"
     text = f"NULLIF(TRIM({col}), '')"
     if spec.type is ColumnType.STRING:
-        return f"nfc_normalize({text})"
+        return _code_expr(f"nfc_normalize({text})", spec)
     if spec.type is ColumnType.INTEGER:
         # Vietnamese reports write thousands with dots ("1.234"); Excel exports with commas.
         return (
@@ -119,7 +168,7 @@ def _cast_expr(column: str, spec: ColumnSpec, arrow_type: pa.DataType) -> str:
 
 def _pii_expr(value: str, treatment: PiiTreatment, is_text: bool) -> str:
     """SQL pseudonymising the SQL expression ``value`` (a column or its raw text)."""
-    text = f"NULLIF(TRIM(CAST({value} AS VARCHAR)), '')"
+    text = f"NULLIF(trim(CAST({value} AS VARCHAR), $whitespace), '')"
     if treatment is PiiTreatment.HMAC:
         # HMAC-SHA256 = H(k ^ opad || H(k ^ ipad || m)), the pads passed as parameters.
         return f"sha256($opad || unhex(sha256($ipad || encode({text}))))"
@@ -129,7 +178,9 @@ def _pii_expr(value: str, treatment: PiiTreatment, is_text: bool) -> str:
 
 
 def _pads(key: bytes) -> dict[str, bytes]:
-    block = key.ljust(64, b"\0") if len(key) <= 64 else key
+    """HMAC's inner and outer key blocks (RFC 2104): a key longer than SHA-256's 64-byte block
+    is hashed first, a shorter one padded with zeros."""
+    block = (hashlib.sha256(key).digest() if len(key) > 64 else key).ljust(64, b"\0")
     return {
         "ipad": bytes(b ^ 0x36 for b in block),
         "opad": bytes(b ^ 0x5C for b in block),
@@ -199,6 +250,16 @@ def apply_contract(
             if action is DriftAction.FAIL:
                 raise SchemaDriftError(f"{spec.name}: {reason}")
             result.drift_rejected = reason
+    # Every declared column is in what lands, NULL where the batch lacked it: the table's row
+    # rules and dbt staging refer to optional columns a file may omit (a 3176 XML 130 file
+    # without T_BNCCT is valid), and must not depend on which files shared the batch.
+    supplied = [
+        name
+        for name in dict.fromkeys([*spec.columns, *spec.pii, *spec.required])
+        if name not in batch.column_names and spec.pii.get(name) is not PiiTreatment.DROP
+    ]
+    for name in supplied:
+        batch = batch.append_column(name, pa.nulls(batch.num_rows, pa.string()))
 
     # Stage 1: typed columns, and for checked ones whether the source sent a value at all.
     types = {f.name: f.type for f in batch.schema}
@@ -224,9 +285,6 @@ def apply_contract(
         conditions += [
             (cond, reason, name) for cond, reason in _column_checks(name, column_spec, spec, flag)
         ]
-    for name in spec.required_columns():
-        if name not in batch.column_names:
-            conditions.append(("true", "missing_required", name))
     for check in spec.checks:
         conditions.append((f"NOT COALESCE(({check.rule}), true)", check.reason, check.rule))
 
@@ -266,7 +324,7 @@ def apply_contract(
     raw_fields = []
     for index, name in enumerate(batch.column_names):
         treatment = spec.pii.get(name)
-        if treatment is PiiTreatment.DROP:
+        if treatment is PiiTreatment.DROP or name in supplied:
             continue
         raw = f"__raw_{index}"
         value = raw if treatment is None else _pii_expr(raw, treatment, True)
@@ -284,6 +342,7 @@ def apply_contract(
     params: dict[str, object] = {
         **_pads(key),
         "today": today or date.today(),
+        "whitespace": WHITESPACE,
     }
     con = duckdb.connect()
     try:
@@ -298,7 +357,18 @@ def apply_contract(
             else f"CREATE TEMP TABLE checked AS SELECT __row, {', '.join(typed)}, "
             f"{reason_sql} AS __reason FROM batch"
         )
-        con.execute(check_sql, _used(check_sql, params))
+        try:
+            con.execute(check_sql, _used(check_sql, params))
+        except duckdb.Error as exc:
+            # Every declared column is present by now and every cast is a TRY_CAST: a rule
+            # naming another column, or raising on a value (CAST where TRY_CAST is meant), is
+            # the declaration's fault. Nothing is committed; the run is retried once it is fixed.
+            raise DeclarationError(
+                f"table {spec.name}: its row rules or column declarations do not apply: "
+                f"{str(exc).splitlines()[0]}. A rule may name declared columns and the lineage "
+                "columns of its kind only, and must not raise on any value (TRY_CAST, not "
+                "CAST); fix the source's YAML and check it with `ioc sources validate`."
+            ) from exc
         keep = "false" if result.drift_rejected else "__reason IS NULL"
         clean_sql = f"SELECT {', '.join(treated)} FROM checked WHERE {keep} ORDER BY __row"
         clean = con.execute(clean_sql, _used(clean_sql, params)).to_arrow_table()
@@ -321,6 +391,15 @@ def apply_contract(
             reason, detail = "schema_drift", result.drift_rejected
         result.rejected.append(RejectedRow(item, reason, detail or "", str(raw).encode()))
     return result
+
+
+def check_declaration(source: Source, lineage: list[str]) -> None:
+    """Apply every table's contract to an empty batch of its declared and ``lineage`` columns:
+    raises ``DeclarationError`` for a rule that could never run on real data."""
+    for table in source.tables:
+        names = dict.fromkeys([*table.columns, *table.pii, *table.required, *lineage])
+        empty = pa.table({name: pa.array([], pa.string()) for name in names})
+        apply_contract(table, empty, b"check")
 
 
 @cache
@@ -347,7 +426,7 @@ def _hmac_columns(table: pa.Table, spec: TableSpec, key: bytes, skip: set[str]) 
     for name, treatment in spec.pii.items():
         if treatment is not PiiTreatment.HMAC or name not in table.column_names or name in skip:
             continue
-        text = pc.utf8_trim_whitespace(pc.cast(table.column(name), pa.string()))
+        text = pc.utf8_trim(pc.cast(table.column(name), pa.string()), characters=WHITESPACE)
         encoded = pc.dictionary_encode(pc.if_else(pc.equal(text, ""), None, text)).combine_chunks()
         digests = []
         for value in encoded.dictionary.to_pylist():

@@ -81,6 +81,13 @@ class Manifest:
     items: dict[str, str] = field(default_factory=dict)
     # Schema drift seen per table: {"added": [...], "missing": [...], "renamed": {old: new}}.
     drift: dict[str, dict[str, object]] = field(default_factory=dict)
+    # Parts of the files read that no table declares (XML 130 table types), with how many
+    # documents of each were seen: skipped, but never without a word.
+    undeclared_tables: dict[str, int] = field(default_factory=dict)
+    # Items read whole that carried no data row at all (counted among the landed ones).
+    items_empty: int = 0
+    # Quarantine entries this run landed again (`ioc quarantine release`): released once only.
+    released: list[str] = field(default_factory=list)
     # Expectations of the landing-batch suites (expectations.landing) run per table; a run with
     # a failing one does not commit.
     landing_checks: dict[str, int] = field(default_factory=dict)
@@ -206,6 +213,8 @@ class BatchWriter:
         rows_in[spec.name] = rows_in.get(spec.name, 0) + batch.num_rows
         if batch.num_rows == 0:
             return
+        if spec.name in self._buffers and self._buffers[spec.name][0] is not spec:
+            self._flush(spec.name)  # gathered rows are checked by the contract they came with
         buffered = self._buffers.setdefault(spec.name, (spec, []))[1]
         buffered.append(batch)
         if sum(b.num_rows for b in buffered) >= self.flush_rows:
@@ -289,6 +298,10 @@ class BatchWriter:
         landed = self.manifest.rows_landed
         landed[table] = landed.get(table, 0) + arrow.num_rows
 
+    @property
+    def quarantined_items(self) -> list[QuarantinedItem]:
+        return list(self._quarantine)
+
     def quarantine(self, item: QuarantinedItem) -> None:
         self._quarantine.append(item)
         if item.table is not None:
@@ -353,16 +366,19 @@ PLACEHOLDER = "_placeholder.parquet"
 
 
 def write_placeholders(settings: Settings, sources: list[Source]) -> list[Path]:
-    """An empty Parquet file, typed by the contract, for each declared table the lake does not
-    hold yet, so dbt can build over every source from day one (DuckDB refuses a glob that
-    matches nothing). Zero rows: it changes no result; it is not a batch, so no manifest names
-    it, and the sweep of uncommitted runs leaves it alone."""
+    """An empty Parquet file, typed by the contract, in the folder of every declared table.
+
+    dbt reads a table's parts by name (``union_by_name``), so a column exists in staging only if
+    some part carries it. The placeholder carries every declared column: dbt builds over every
+    source from day one (DuckDB refuses a glob that matches nothing), and over parts landed
+    before a column was declared or from files that all omitted an optional one. Rewritten when
+    the declaration changes. Zero rows: it changes no result; it is not a batch, so no manifest
+    names it, and the sweep of uncommitted runs leaves it alone."""
     written = []
     for source in sources:
         for table in source.tables:
             folder = settings.raw_dir / source.name / table.name
-            if any(folder.glob("*/*.parquet")):
-                continue
+            path = folder / "load_date=1970-01-01" / PLACEHOLDER
             columns = [
                 pa.field(name, DUCK_TO_ARROW[spec.type])
                 for name, spec in table.columns.items()
@@ -375,16 +391,18 @@ def write_placeholders(settings: Settings, sources: list[Source]) -> list[Path]:
             ]
             columns += [
                 pa.field(name, kind_type)
-                for name, kind_type in _lineage(source).items()
+                for name, kind_type in lineage_columns(source).items()
                 if name not in table.columns
             ]
-            path = folder / "load_date=1970-01-01" / PLACEHOLDER
-            _write_parquet(pa.schema(columns).empty_table(), path)
+            schema = pa.schema(columns)
+            if path.exists() and pq.read_schema(path).equals(schema):
+                continue
+            _write_parquet(schema.empty_table(), path)
             written.append(path)
     return written
 
 
-def _lineage(source: Source) -> dict[str, pa.DataType]:
+def lineage_columns(source: Source) -> dict[str, pa.DataType]:
     """The lineage columns each kind adds to every row it lands (see connectors/kinds/)."""
     columns: dict[str, pa.DataType] = {"_run_id": pa.string()}
     if source.kind == "files":

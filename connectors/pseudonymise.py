@@ -10,10 +10,15 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import sys
 
 from connectors.registry import PiiTreatment
 
 Record = dict[str, str | None]
+
+# What ``str.strip`` removes (every Unicode whitespace character): the SQL and Arrow paths of the
+# landing contract trim exactly these, so a value with a stray tab or CR gets one pseudonym.
+WHITESPACE = "".join(chr(c) for c in range(sys.maxunicode + 1) if chr(c).isspace())
 
 
 def pseudonym(key: bytes, value: str) -> str:

@@ -47,12 +47,12 @@ def dbt_args(settings: Settings, *command: str) -> list[str]:
 
 def prepare_build(settings: Settings) -> None:
     """What dbt needs before it starts: the warehouse folder (DuckDB creates the file, not its
-    folder) and a typed empty placeholder for every declared table not landed yet."""
+    folder) and a typed empty placeholder with every declared column in each table's folder."""
     settings.warehouse_dir.mkdir(parents=True, exist_ok=True)
     written = write_placeholders(settings, list(load_registry(settings).values()))
     write_registry_snapshot(settings)  # the registry as a table, for meta_source_freshness
     if written:
-        log.info("%d declared table(s) not landed yet: empty placeholders written", len(written))
+        log.info("%d declared table(s) new or changed: typed placeholders written", len(written))
 
 
 def run_dbt(settings: Settings, *command: str) -> None:

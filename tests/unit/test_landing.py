@@ -80,3 +80,30 @@ def test_files_of_a_run_that_never_committed_are_swept(home: Settings) -> None:
     manifest = run_extract("health_xml130", home)
     assert not orphan.exists()
     assert manifest.rows_landed["xml1"] == VALID_EPISODES
+
+
+def test_every_declared_column_is_readable_whatever_the_parts_carried(home: Settings) -> None:
+    # A part landed before MA_LOAI_RV was declared (or from files that all omitted it): dbt's
+    # staging reads the folder by name, so the column must come from somewhere: the placeholder.
+    import duckdb
+    import pyarrow as pa
+
+    from connectors.landing import PLACEHOLDER, write_placeholders
+    from connectors.registry import load_registry
+
+    source = load_registry(home)["health_xml130"]
+    folder = home.raw_dir / "health_xml130" / "xml1"
+    part = folder / "load_date=2025-07-01" / "20250701T000000000000Z-abcdef.00001.parquet"
+    part.parent.mkdir(parents=True)
+    pq.write_table(pa.table({"MA_LK": ["LK1"], "MA_CSKCB": ["87001"]}), part)
+
+    written = write_placeholders(home, [source])
+    assert folder / "load_date=1970-01-01" / PLACEHOLDER in written
+    assert write_placeholders(home, [source]) == []  # unchanged declaration: nothing rewritten
+
+    # The glob and options of the generated dbt sources (iochub/dbt_sources.py).
+    rows = duckdb.sql(
+        f"select MA_LK, MA_LOAI_RV, T_BNCCT, _file_created_on from read_parquet("
+        f"'{folder}/*/*.parquet', hive_partitioning = true, union_by_name = true)"
+    ).fetchall()
+    assert rows == [("LK1", None, None, None)]
