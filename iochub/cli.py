@@ -20,7 +20,9 @@ from iochub import superset
 from iochub.settings import REPO_ROOT, get_settings
 
 if TYPE_CHECKING:
+    from connectors.landing import Manifest
     from iochub.alerts import NotifyResult
+    from iochub.pipeline import ExtractOutcome, SourceFailure
 
 app = typer.Typer(
     help="iochub — the data hub of a provincial Intelligent Operation Center (IOC).",
@@ -42,6 +44,10 @@ docs_app = typer.Typer(help="Documentation generated from the project.", no_args
 alerts_app = typer.Typer(
     help="Operational alerts of the published warehouse (meta.alerts).", no_args_is_help=True
 )
+quarantine_app = typer.Typer(
+    help="What landing refused (files and rows), why, and releasing it once fixed.",
+    no_args_is_help=True,
+)
 demo_app = typer.Typer(
     help="The laptop demo: pipeline through Airflow, UIs in the background.", no_args_is_help=True
 )
@@ -53,6 +59,7 @@ app.add_typer(dbt_app, name="dbt")
 app.add_typer(docs_app, name="docs")
 app.add_typer(demo_app, name="demo")
 app.add_typer(alerts_app, name="alerts")
+app.add_typer(quarantine_app, name="quarantine")
 app.add_typer(superset.app, name="superset")
 
 console = Console(stderr=True)
@@ -117,13 +124,24 @@ def sources_list() -> None:
 
 @sources_app.command("validate")
 def sources_validate() -> None:
-    """Validate every registry file against the schema; report each error with its file."""
+    """Validate every registry file against the schema, and every table's row rules against
+    its declared columns; report each error with its file."""
+    from connectors.contract import check_declaration
+    from connectors.landing import lineage_columns
     from connectors.registry import RegistryError, load_registry
 
     try:
         sources = load_registry(get_settings())
     except RegistryError as exc:
         _fail(str(exc))
+    errors = []
+    for source in sources.values():
+        try:
+            check_declaration(source, list(lineage_columns(source)))
+        except RegistryError as exc:
+            errors.append(f"{source.name}: {exc}")
+    if errors:
+        _fail("\n".join(errors))
     console.print(f"[green]{len(sources)} source(s) valid[/green]")
 
 
@@ -488,34 +506,53 @@ def extract(
 ) -> None:
     """Extract a source (or --all) into the lake: Parquet, quarantine, manifest.
 
-    With --all every source runs even when one fails; the command then exits non-zero and
-    lists the failures.
+    Every source named is attempted even when one fails; the command then prints a summary
+    table and exits non-zero. A file or record that cannot land is quarantined with its reason
+    (`ioc quarantine list`), which is not a failure.
     """
-    from connectors.contract import SchemaDriftError
-    from connectors.extract import UnknownSource, run_extract
-    from connectors.kinds.base import ExtractOptions, SourceUnavailable
-    from connectors.landing import LandingError
-    from connectors.registry import load_registry
+    from connectors.kinds.base import ExtractOptions
+    from connectors.registry import RegistryError, load_registry
+    from iochub.pipeline import extract_all
 
     settings = get_settings()
     if all_sources == (name is not None):
         _fail("give a source name or --all (not both)")
-    names = list(load_registry(settings)) if all_sources else [name]
+    try:
+        names = list(load_registry(settings)) if all_sources else [name]
+    except RegistryError as exc:
+        _fail(f"the source registry is invalid, nothing was extracted:\n{exc}")
     options = ExtractOptions(full_refresh=full_refresh, since=since)
-    failures = []
-    for source_name in names:
-        try:
-            manifest = run_extract(source_name, settings, options)
-        except (UnknownSource, SourceUnavailable, SchemaDriftError, LandingError) as exc:
-            failures.append(f"{source_name}: {exc}")
-            console.print(f"[red]{source_name}: failed: {exc}[/red]")
-            continue
+    outcome = extract_all(settings, names, options, on_done=_said_done)
+    _extract_summary(outcome)
+
+
+def _said_done(name: str, result: Manifest | SourceFailure) -> None:
+    from connectors.landing import Manifest
+
+    if isinstance(result, Manifest):
         console.print(
-            f"{source_name}: {manifest.items_in} new item(s), landed {manifest.rows_landed}, "
-            f"quarantined {manifest.items_quarantined} item(s) / {manifest.rows_quarantined} row(s)"
+            f"{name}: {result.items_in} new item(s), landed {result.rows_landed}, "
+            f"quarantined {result.items_quarantined} item(s) / {result.rows_quarantined} row(s)"
         )
-    if failures:
-        _fail(f"{len(failures)} of {len(names)} source(s) failed:\n" + "\n".join(failures))
+    else:
+        console.print(f"[red]{name}: failed: {result}[/red]")
+
+
+def _extract_summary(outcome: ExtractOutcome) -> None:
+    """The table of every source attempted; exits non-zero when one failed."""
+    table = Table(title="extract summary")
+    for column in ("source", "status", "new items", "rows landed / quarantined", "note"):
+        table.add_column(column, overflow="fold")
+    for row in outcome.summary():
+        table.add_row(*row, style="red" if row[1] == "FAILED" else None)
+    Console().print(table)
+    if outcome.failures:
+        errors = "\n".join(f"  {name}: {error}" for name, error in outcome.failures.items())
+        _fail(
+            f"{len(outcome.failures)} of {len(outcome.attempted)} source(s) failed:\n{errors}\n"
+            "(also in lake/_failures and `meta.meta_source_freshness`). Fix the cause and run "
+            "the same command again: what landed is not landed twice."
+        )
 
 
 @app.command()
@@ -549,7 +586,11 @@ def _report_alerts(result: NotifyResult | None) -> None:
 
 @app.command()
 def run() -> None:
-    """Extract every source, then build and publish (what the DAGs do, without Airflow)."""
+    """Extract every source, then build and publish (what the DAGs do, without Airflow).
+
+    A failing source does not stop the others or the build (the warehouse is built from what
+    the lake holds); the command ends with the extract summary and exits non-zero if any failed.
+    """
     from expectations.gate import GateFailed
     from geo.layers import LayerError
     from iochub.pipeline import run_pipeline
@@ -557,11 +598,12 @@ def run() -> None:
 
     settings = get_settings()
     try:
-        outcome = run_pipeline(settings)
+        extracted, outcome = run_pipeline(settings)
     except (DbtFailed, LayerError, GateFailed) as exc:
         _fail(str(exc))
     console.print(f"[green]published[/green] {settings.serving_db}: {outcome.published}")
     _report_alerts(outcome.alerts)
+    _extract_summary(extracted)
 
 
 @alerts_app.command("list")
@@ -605,6 +647,127 @@ def alerts_notify() -> None:
         raise typer.Exit(1)
 
 
+def _source_names(source: str | None) -> list[str]:
+    from connectors.registry import load_registry
+
+    names = list(load_registry(get_settings()))
+    if source is not None and source not in names:
+        _fail(f"no source named {source!r} (see `ioc sources list`)")
+    return [source] if source else names
+
+
+@quarantine_app.command("list")
+def quarantine_list(
+    source: str = typer.Argument(None, help="Only this source."),
+    reason: str = typer.Option(None, "--reason", help="Only this reason (e.g. not_in_code_list)."),
+    released: bool = typer.Option(False, "--released", help="Released entries too."),
+    limit: int = typer.Option(50, "--limit", help="Show at most this many, newest first."),
+) -> None:
+    """Quarantined files and rows, newest first, with their reason; totals per reason below."""
+    from collections import Counter
+
+    from connectors.quarantine import all_entries
+
+    found = [
+        e
+        for e in all_entries(get_settings(), _source_names(source))
+        if (reason is None or e.reason == reason) and (released or e.released_by is None)
+    ]
+    found.sort(key=lambda e: e.quarantined_at, reverse=True)
+    table = Table(title=f"quarantine ({len(found)} entries{'' if released else ', open'})")
+    table.add_column("id", no_wrap=True)
+    table.add_column("source.table", overflow="fold")
+    table.add_column("item", overflow="fold")
+    table.add_column("reason", no_wrap=True)
+    table.add_column("detail", overflow="fold", ratio=1)
+    table.add_column("day", no_wrap=True)
+    for entry in found[:limit]:
+        table.add_row(
+            entry.id[:8],
+            f"{entry.source}.{entry.table or '(file)'}",
+            entry.item,
+            entry.reason + (" (released)" if entry.released_by else ""),
+            entry.detail[:100] + ("…" if len(entry.detail) > 100 else ""),
+            entry.quarantined_at[:10],
+        )
+    out = Console()
+    out.print(table)
+    totals = Counter((e.source, e.table or "(file)", e.reason) for e in found)
+    for (name, table_name, why), count in sorted(totals.items()):
+        out.print(f"  {name}.{table_name}: {why} × {count}")
+    if len(found) > limit:
+        out.print(f"  … {len(found) - limit} more (--limit, --reason, or a source name)")
+
+
+@quarantine_app.command("show")
+def quarantine_show(
+    entry_id: str = typer.Argument(..., help="An id from `list` (or its start)."),
+) -> None:
+    """One entry whole: reason, detail, what to do, and what was sent (rows as JSON, files as
+    their first lines)."""
+    from connectors.quarantine import ReleaseError, find
+
+    try:
+        entry = find(get_settings(), _source_names(None), entry_id)
+    except ReleaseError as exc:
+        _fail(str(exc))
+    out = Console()
+    out.print(f"[bold]{entry.id}[/bold]  {entry.source}.{entry.table or '(whole file)'}")
+    out.print(f"item:        {entry.item}")
+    out.print(f"reason:      {entry.reason}")
+    out.print(f"detail:      {entry.detail}")
+    out.print(f"what to do:  {entry.advice}")
+    out.print(f"run:         {entry.run_id} at {entry.quarantined_at}")
+    if entry.released_by:
+        out.print(f"released by: run {entry.released_by}")
+    if entry.table is not None:
+        out.print_json(entry.raw.decode("utf-8"))
+    else:
+        text = entry.raw[:2000].decode("utf-8", errors="replace")
+        out.print(f"content:     {len(entry.raw):,} bytes, sha256 {entry.id}…", markup=False)
+        out.print(text + ("\n…" if len(entry.raw) > 2000 else ""), markup=False)
+
+
+@quarantine_app.command("release")
+def quarantine_release(
+    entry_ids: list[str] = typer.Argument(None, help="Entry ids from `list`."),
+    source: str = typer.Option(None, "--source", help="Every open entry of this source…"),
+    reason: str = typer.Option(None, "--reason", help="…with this reason only."),
+) -> None:
+    """Land quarantined entries again after their declaration was widened (once: a released
+    entry is never landed twice; an entry that would still be refused is left as it is)."""
+    from connectors.quarantine import ReleaseError, all_entries, find, release
+    from connectors.registry import load_registry
+
+    settings = get_settings()
+    if bool(entry_ids) == (source is not None):
+        _fail("give entry ids, or --source (and optionally --reason)")
+    try:
+        if entry_ids:
+            chosen = [find(settings, _source_names(None), i) for i in entry_ids]
+        else:
+            chosen = [
+                e
+                for e in all_entries(settings, _source_names(source))
+                if e.released_by is None and (reason is None or e.reason == reason)
+            ]
+        if not chosen:
+            _fail("no open entry matches")
+        registry = load_registry(settings)
+        for name in dict.fromkeys(e.source for e in chosen):
+            mine = [e for e in chosen if e.source == name]
+            manifest = release(registry[name], settings, mine)
+            if manifest is None:
+                console.print(f"{name}: {len(mine)} entr(ies) already released, nothing to do")
+                continue
+            console.print(
+                f"[green]{name}: released {len(manifest.released)} entr(ies)[/green] in run "
+                f"{manifest.run_id}: landed {manifest.rows_landed}"
+            )
+    except ReleaseError as exc:
+        _fail(str(exc))
+
+
 @demo_app.command("up")
 def demo_up() -> None:
     """Run the pipeline once through Airflow, then leave Airflow and Superset running."""
@@ -613,7 +776,7 @@ def demo_up() -> None:
 
     settings = get_settings()
     try:
-        demo.up(settings, lambda msg: console.print(f"[bold]›[/bold] {msg}"))
+        landing = demo.up(settings, lambda msg: console.print(f"[bold]›[/bold] {msg}"))
     except (AirflowError, superset.SupersetError, TimeoutError) as exc:
         _fail(f"{exc}\nFix the cause, then run `make demo` again (finished steps are skipped).")
     Console().print(
@@ -628,6 +791,8 @@ def demo_up() -> None:
         f"  warehouse: {settings.serving_db}\n"
         "  stop with: make stop"
     )
+    if landing.failures:
+        _extract_summary(landing)  # the demo runs, but says loudly what did not land
 
 
 @demo_app.command("down")

@@ -19,7 +19,7 @@ from datetime import date
 from pathlib import Path
 
 from iochub import airflow_services, processes, superset
-from iochub.pipeline import extract_all
+from iochub.pipeline import ExtractOutcome, extract_all
 from iochub.settings import Settings
 from simulator.generate import GenerateParams, generate, reachable
 from simulator.serve import start_all, stop_all
@@ -51,7 +51,8 @@ def ensure_province(settings: Settings, say: Callable[[str], None]) -> None:
     generate(settings.sim_dir, demo_params(settings, servers))
 
 
-def up(settings: Settings, say: Callable[[str], None]) -> None:
+def up(settings: Settings, say: Callable[[str], None]) -> ExtractOutcome:
+    """Every step; returns the first landing's outcome, for the caller's summary."""
     say(f"IOC_HOME = {settings.home}")
     say("1/7 the demo province (every sector system, in its real formats)")
     ensure_province(settings, say)
@@ -75,6 +76,7 @@ def up(settings: Settings, say: Callable[[str], None]) -> None:
     airflow_services.start(settings)
     start_ticker(settings)
     say(f"   the province moves a day on every {TICK_SECONDS // 60} minutes (`ioc sim tick`)")
+    return outcome
 
 
 TICK_SECONDS = 600
