@@ -234,6 +234,20 @@ MART_RULES: dict[str, MartRules] = {
         ranges=_not_negative("quantity", "unit_price_vnd", "amount_vnd", "insurance_paid_vnd"),
         freshness="ordered_at",
     ),
+    "fct_health_service_line": MartRules(
+        ranges=_not_negative(
+            "quantity",
+            "unit_price_vnd",
+            "insurance_unit_price_vnd",
+            "amount_vnd",
+            "insured_amount_vnd",
+            "insurance_paid_vnd",
+            "patient_paid_vnd",
+            "other_sources_vnd",
+        ),
+        # NGAY_YL may be empty on a line of a specimen sent elsewhere; the admission never is.
+        freshness="admission_date",
+    ),
     "agg_health_episode_daily_commune": MartRules(
         ranges={"total_cost_vnd": NOT_NEGATIVE},
         freshness="episode_date",

@@ -5,9 +5,12 @@ compared with the ground truth with every other KPI in ``test_kpi_golden.py``.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import csv
 import json
 import sqlite3
+import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 
@@ -143,3 +146,126 @@ def test_health_facts_add_up_to_the_sources(built: Settings) -> None:
         bookings = _csv_ids(settings.sim_dir / "health" / "booking", "*.csv", "booking_id")
         assert bookings
         assert _one(con, "select count(*) from marts.fct_booking_appointment") == len(bookings)
+
+
+LineKey = tuple[str, str, str]  # (facility of the wrapper, MA_LK, STT)
+# Where each table's rows sit in its decoded document (Decision 130/QĐ-BYT, 4750).
+LINE_ITEMS = {
+    "XML3": "DSACH_CHI_TIET_DVKT/CHI_TIET_DVKT",
+    "XML4": "DSACH_CHI_TIET_CLS/CHI_TIET_CLS",
+}
+
+
+def _readable_line_items(inbox: Path) -> dict[str, dict[LineKey, dict[str, str]]]:
+    """XML3 and XML4 rows of every readable file of the inbox, read with the standard library
+    alone: a file that is not well-formed, whose episode count is wrong or whose payloads are
+    not all valid base64 is skipped whole, as landing quarantines it whole. An episode re-sent
+    in several files gives the same rows each time; each line counts once."""
+    items: dict[str, dict[LineKey, dict[str, str]]] = {table: {} for table in LINE_ITEMS}
+    for path in sorted(inbox.rglob("*.xml")):
+        try:
+            root = ET.fromstring(path.read_bytes())
+        except ET.ParseError:
+            continue
+        facility = (root.findtext("THONGTINDONVI/MACSKCB") or "").strip()
+        episodes = root.findall("THONGTINHOSO/DANHSACHHOSO/HOSO")
+        declared = (root.findtext("THONGTINHOSO/SOLUONGHOSO") or "").strip()
+        if declared.isdigit() and int(declared) != len(episodes):
+            continue
+        documents: list[tuple[str, bytes]] = []
+        try:
+            for filehoso in root.iterfind("THONGTINHOSO/DANHSACHHOSO/HOSO/FILEHOSO"):
+                payload = "".join((filehoso.findtext("NOIDUNGFILE") or "").split())
+                table = (filehoso.findtext("LOAIHOSO") or "").strip().upper()
+                documents.append((table, base64.b64decode(payload, validate=True)))
+        except binascii.Error:
+            continue
+        for table, document in documents:
+            if table not in LINE_ITEMS:
+                continue
+            for row in ET.fromstring(document).iterfind(LINE_ITEMS[table]):
+                fields = {child.tag: (child.text or "").strip() for child in row}
+                items[table][(facility, fields["MA_LK"], fields["STT"])] = fields
+    return items
+
+
+def _quarantined(con: duckdb.DuckDBPyConnection, folder: Path) -> dict[str, set[tuple[str, ...]]]:
+    """Keys of the rows landing rejected, by table: xml1 (facility, MA_LK), others with STT."""
+    keys: dict[str, set[tuple[str, ...]]] = {"xml1": set(), "xml3": set(), "xml4": set()}
+    for path in folder.glob("load_date=*/*.parquet"):
+        for table, raw in con.execute(
+            f"select table_name, raw_content from read_parquet('{path}')"
+        ).fetchall():
+            if table not in keys:
+                continue
+            row = json.loads(bytes(raw).decode("utf-8"))
+            if table == "xml1":
+                keys[table].add((row["MA_CSKCB"], row["MA_LK"]))
+            else:
+                keys[table].add((row["_facility_code"], row["MA_LK"], row["STT"]))
+    return keys
+
+
+def test_service_lines_and_results_add_up_to_the_files(built: Settings) -> None:
+    settings = built
+    items = _readable_line_items(settings.sim_dir / "health" / "xml130" / "inbox")
+    assert items["XML3"] and items["XML4"], "the province should send XML3 and XML4 tables"
+    with duckdb.connect(str(settings.build_db), read_only=True) as con:
+        rejected = _quarantined(con, settings.quarantine_dir / "health_xml130")
+        assert rejected["xml1"], "the province should have episodes quarantined for their values"
+
+        def kept(table: str, lake_table: str) -> dict[LineKey, dict[str, str]]:
+            return {
+                key: fields
+                for key, fields in items[table].items()
+                if key[:2] not in rejected["xml1"] and key not in rejected[lake_table]
+            }
+
+        lines = kept("XML3", "xml3")
+        # Lines of episodes quarantined for their values are in the files, not in the fact.
+        assert len(lines) < len(items["XML3"])
+        got = con.execute(
+            "select count(*), sum(quantity), sum(amount_vnd), sum(insurance_paid_vnd), "
+            "count(*) filter (where is_supply) from marts.fct_health_service_line"
+        ).fetchone()
+        assert got is not None
+        expected = (
+            len(lines),
+            sum(float(f["SO_LUONG"]) for f in lines.values()),
+            sum(float(f["THANH_TIEN_BV"]) for f in lines.values()),
+            sum(float(f["T_BHTT"]) for f in lines.values()),
+            sum(1 for f in lines.values() if f.get("MA_VAT_TU")),
+        )
+        assert got == pytest.approx(expected)
+        assert expected[4] > 0, "the province should send supply lines"
+        # Every line of the fact has its episode's current commune and admission day.
+        assert (
+            _one(
+                con,
+                "select count(*) from marts.fct_health_service_line "
+                "where current_commune_code is null or admission_date is null",
+            )
+            == 0
+        )
+        by_group = dict(
+            con.execute(
+                "select service_group_code, count(*) from marts.fct_health_service_line group by 1"
+            ).fetchall()
+        )
+        groups: dict[int, int] = {}
+        for fields in lines.values():
+            group = int(fields["MA_NHOM"])
+            groups[group] = groups.get(group, 0) + 1
+        assert by_group == groups
+
+        results = kept("XML4", "xml4")
+        assert results
+        latest = "intermediate.int_health_paraclinical_results_latest"
+        assert _one(con, f"select count(*) from {latest}") == len(results)
+        values = dict(
+            con.execute(
+                f"select facility_code || '|' || episode_id || '|' || line_no, result_value "
+                f"from {latest}"
+            ).fetchall()
+        )
+        assert values == {"|".join(key): f["GIA_TRI"] or None for key, f in results.items()}

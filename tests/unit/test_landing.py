@@ -19,8 +19,14 @@ def test_extract_lands_valid_rows_and_quarantines_bad_files(home: Settings) -> N
     assert manifest.items_in == 5
     assert manifest.items_landed == 3
     assert manifest.items_quarantined == 2
-    # The fixture has no referred episode: XML13 is read, with no rows.
-    assert manifest.rows_in == {"xml1": VALID_EPISODES, "xml2": DRUG_LINES, "xml13": 0}
+    # The fixture carries no XML3, XML4 and no referred episode: those are read, with no rows.
+    assert manifest.rows_in == {
+        "xml1": VALID_EPISODES,
+        "xml2": DRUG_LINES,
+        "xml3": 0,
+        "xml4": 0,
+        "xml13": 0,
+    }
     assert manifest.rows_landed == {"xml1": VALID_EPISODES, "xml2": DRUG_LINES}
 
     xml1 = pq.read_table(home.lake_dir / manifest.tables[0].path)

@@ -10,13 +10,15 @@ def test_registry_declares_the_health_xml130_inbox(home: Settings) -> None:
     sources = load_registry(home)
     source = sources["health_xml130"]
     assert source.kind == "files"
-    assert [t.name for t in source.tables] == ["xml1", "xml2", "xml13"]
+    assert [t.name for t in source.tables] == ["xml1", "xml2", "xml3", "xml4", "xml13"]
     assert set(source.table("xml1").pii) == {
         "MA_BN",
         "HO_TEN",
         "SO_CCCD",
         "MA_THE_BHYT",
         "NGAY_SINH",
+        "DIEN_THOAI",
+        "DIA_CHI",
     }
 
 
