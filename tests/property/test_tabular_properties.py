@@ -27,9 +27,9 @@ from connectors.formats import UnreadableFile
 from connectors.kinds.files import _decode, _NewFile
 from connectors.registry import Source, load_registry
 from iochub.settings import get_settings
+from tests.windows_1258 import encode as _windows_1258
 
 KEY = b"property-test-key"
-TONES = {"\u0300", "\u0301", "\u0303", "\u0309", "\u0323"}
 COMMUNES = {"28261": "Phường Mỹ Tho", "28249": "Phường Đạo Thạnh", "28336": "Xã Hưng Thạnh"}
 SETTINGS = settings(
     deadline=None,
@@ -42,22 +42,6 @@ SETTINGS = settings(
 @cache
 def _sources() -> dict[str, Source]:
     return load_registry(get_settings())
-
-
-def _windows_1258(text: str) -> bytes:
-    """Text as Windows-1258 writes Vietnamese: the code page's letters with the tone as a
-    combining mark after them (Python's codec decodes this but cannot encode it)."""
-    out = []
-    for char in unicodedata.normalize("NFC", text):
-        try:
-            out.append(char.encode("cp1258"))
-            continue
-        except UnicodeEncodeError:
-            pass
-        marks = unicodedata.normalize("NFD", char)
-        base = unicodedata.normalize("NFC", "".join(c for c in marks if c not in TONES))
-        out.append((base + "".join(c for c in marks if c in TONES)).encode("cp1258"))
-    return b"".join(out)
 
 
 def _encode(text: str, encoding: str) -> bytes:

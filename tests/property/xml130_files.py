@@ -19,12 +19,13 @@ truncated (malformed_xml), a payload with a character outside the base64 alphabe
 from __future__ import annotations
 
 import base64
-import re
 import unicodedata
 from dataclasses import dataclass, field
 from xml.sax.saxutils import escape
 
 from hypothesis import strategies as st
+
+from tests.windows_1258 import encode as windows_1258
 
 NGAYLAP = "20250720"
 FACILITY = "87001"
@@ -324,18 +325,6 @@ _ROOTS = {
 }
 
 
-def cp1258(text: str) -> bytes:
-    """Windows-1258: â ê ô ă ơ ư precomposed, tone marks as combining characters."""
-    out = []
-    for base, marks in re.findall(
-        r"(.)([\u0300-\u036f]*)", unicodedata.normalize("NFD", text), re.S
-    ):
-        vowel = "".join(m for m in marks if m in "\u0302\u0306\u031b")
-        tones = "".join(m for m in marks if m not in "\u0302\u0306\u031b")
-        out.append(unicodedata.normalize("NFC", base + vowel) + tones)
-    return "".join(out).encode("cp1258")
-
-
 def _element(doc: Document, tag: str, value: str) -> str:
     if tag in doc.emptied:
         return f"<{tag}/>" if doc.emptied[tag] == "self" else f"<{tag}></{tag}>"
@@ -363,7 +352,7 @@ def render_document(doc: Document) -> bytes:
     label = {"utf-16-le": "UTF-16", "utf-16-be": "UTF-16"}.get(doc.encoding, doc.encoding)
     text = f'<?xml version="1.0" encoding="{label}"?>\n<{root}>{content}</{root}>\n'
     if doc.encoding == "windows-1258":
-        return cp1258(text)
+        return windows_1258(text)
     if doc.encoding.startswith("utf-16"):
         bom = b"\xff\xfe" if doc.encoding.endswith("le") else b"\xfe\xff"
         return bom + text.encode(doc.encoding)

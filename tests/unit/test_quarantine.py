@@ -3,7 +3,6 @@ declaration is widened, exactly once, and stay put while it is not."""
 
 from __future__ import annotations
 
-import unicodedata
 from pathlib import Path
 
 import duckdb
@@ -15,6 +14,7 @@ from connectors.quarantine import ReleaseError, all_entries, release
 from connectors.registry import load_registry
 from iochub.cli import app
 from iochub.settings import Settings, get_settings
+from tests.windows_1258 import encode as windows_1258
 
 REGISTRY = """
 name: stations
@@ -39,18 +39,6 @@ tables:
 """
 
 
-def _cp1258(text: str) -> bytes:
-    """Windows-1258 as Vietnamese software writes it: base letters precomposed (ă, ô), tone
-    marks as combining characters where the letter with its tone has no code of its own."""
-    out = b""
-    for char in text:
-        try:
-            out += char.encode("cp1258")
-        except UnicodeEncodeError:
-            out += unicodedata.normalize("NFD", char).encode("cp1258")
-    return out
-
-
 def _declare(root: Path, codes: str, encoding: str) -> None:
     text = REGISTRY.format(inbox=root / "inbox", codes=codes, encoding=encoding)
     (root / "sources" / "iot" / "stations.yaml").write_text(text, encoding="utf-8")
@@ -66,7 +54,7 @@ def landed(home: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> S
     (inbox / "a.csv").write_text(
         "code,kind,owner_name\nWQ-01,water,Lê Văn A\nAQ-01,air,Trần Thị B\n", encoding="utf-8"
     )
-    (inbox / "b.csv").write_bytes(_cp1258("code,kind,owner_name\nWQ-02,water,Võ Văn C\n"))
+    (inbox / "b.csv").write_bytes(windows_1258("code,kind,owner_name\nWQ-02,water,Võ Văn C\n"))
     _declare(tmp_path, '"water"', ', encoding: "utf-8"')
     monkeypatch.setenv("IOC_SOURCES_DIR", str(tmp_path / "sources"))
     settings = get_settings()

@@ -9,24 +9,7 @@ import pytest
 
 from connectors.formats import UnreadableFile
 from connectors.formats.tabular import decode_text, read_csv, read_csv_table, read_json
-
-TONES = {"\u0300", "\u0301", "\u0303", "\u0309", "\u0323"}
-
-
-def windows_1258(text: str) -> bytes:
-    """Text as Windows-1258 writes Vietnamese: the code page's letters (ơ, ư, â, đ …) with the
-    tone as a combining mark after them. Python's codec decodes this but cannot encode it."""
-    out = []
-    for char in unicodedata.normalize("NFC", text):
-        try:
-            out.append(char.encode("cp1258"))
-            continue
-        except UnicodeEncodeError:
-            pass
-        marks = unicodedata.normalize("NFD", char)
-        base = unicodedata.normalize("NFC", "".join(c for c in marks if c not in TONES))
-        out.append((base + "".join(c for c in marks if c in TONES)).encode("cp1258"))
-    return b"".join(out)
+from tests.windows_1258 import encode as windows_1258
 
 
 def test_a_header_only_file_has_its_header_and_no_record() -> None:
