@@ -343,6 +343,7 @@ MART_RULES: dict[str, MartRules] = {
     "fct_kpi_value": MartRules(ordered=(("period_end", "period_start"),), extra=_fct_kpi_value),
     "kpi_scorecard": MartRules(extra=_kpi_scorecard),
     "kpi_rule_clauses": MartRules(min_rows=1),
+    "fct_kpi_contribution": MartRules(ranges=_not_negative("denominator")),
     # meta
     "meta_source_freshness": MartRules(
         ranges=_not_negative("runs", "failures_since_success", "rows_landed_total"), min_rows=1

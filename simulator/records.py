@@ -105,11 +105,16 @@ TRUTH_SCHEMA = pa.schema(
         ("admin_level", pa.string()),  # commune | district | province
         ("admin_code", pa.string()),
         ("structure", pa.string()),  # 2025 (new) | legacy (before 1 July 2025)
-        ("numerator", pa.int64()),
+        ("numerator", pa.float64()),  # fractional only for the products of DERIVED_PRODUCTS
         ("denominator", pa.int64()),
         ("value", pa.float64()),
     ]
 )
+
+# Indicators that are the product of two others of the same unit and month, written as
+# numerator = n₁ × n₂ / d₂ over denominator d₁: 766-3.3 = online share (766-3.3r) × sync rate
+# (766-1.4), the QĐ 766 formula's sync factor (docs/kpis.md).
+DERIVED_PRODUCTS = {"766-3.3": ("766-3.3r", "766-1.4")}
 
 
 @dataclass(frozen=True)
@@ -149,12 +154,26 @@ class GroundTruth:
         for key, value in other._den.items():
             self._den[key] += value
 
+    def _with_products(self) -> tuple[dict[TruthKey, float], dict[TruthKey, int]]:
+        nums: dict[TruthKey, float] = dict(self._num)
+        dens = dict(self._den)
+        for product, (share, factor) in DERIVED_PRODUCTS.items():
+            for key in [k for k in self._den if k.kpi_id == share]:
+                factor_key = TruthKey(
+                    factor, key.period, key.admin_level, key.admin_code, key.structure
+                )
+                if not self._den.get(factor_key):
+                    continue
+                out = TruthKey(product, key.period, key.admin_level, key.admin_code, key.structure)
+                nums[out] = self._num[key] * self._num[factor_key] / self._den[factor_key]
+                dens[out] = self._den[key]
+        return nums, dens
+
     def rows(self) -> list[dict[str, object]]:
         out = []
-        for key in sorted(
-            self._den, key=lambda k: (k.kpi_id, k.period, k.admin_level, k.admin_code)
-        ):
-            num, den = self._num[key], self._den[key]
+        nums, dens = self._with_products()
+        for key in sorted(dens, key=lambda k: (k.kpi_id, k.period, k.admin_level, k.admin_code)):
+            num, den = nums[key], dens[key]
             out.append(
                 {
                     "kpi_id": key.kpi_id,

@@ -512,6 +512,8 @@ class DossierWriter:
                 complained=any(link for link, _ in written.petitions if link),
                 procedure=proc.code,
                 synced=any(e.content == SYNC_STEP for e in events),
+                synced_on=next((e.at.date() for e in events if e.content == SYNC_STEP), None),
+                result_procedure=proc.has_result,
             )
         return written
 

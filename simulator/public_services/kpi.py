@@ -41,7 +41,9 @@ class DossierFacts:
     result_electronic: bool  # a KetQuaXuLy row with LaBanDienTu = 1 exists
     complained: bool  # at least one PhanAnhKienNghi row names this MaHoSo
     procedure: str = ""  # MaTTHC
-    synced: bool = False  # a NhatKyXuLy row SYNC_STEP: sent to the national portal at reception
+    synced: bool = False  # a NhatKyXuLy row SYNC_STEP: sent to the national portal
+    result_procedure: bool = False  # the procedure returns a result document (CoKetQua)
+    synced_on: date | None = None  # the day the SYNC_STEP row was written
 
 
 def add_working_days(day: date, n: int) -> date:
@@ -89,21 +91,35 @@ def on_time(d: DossierFacts) -> bool:
 
 def processing_days(d: DossierFacts) -> int:
     """766-2.2 processing time of a completed dossier: calendar days from reception to
-    NgayKetThucXuLy minus the days paused for supplements (never below zero)."""
+    NgayKetThucXuLy (the time the applicant waits; docs/kpis.md, 766-2.2)."""
+    assert d.end is not None
+    return max(0, (d.end - d.received).days)
+
+
+def processing_days_net(d: DossierFacts) -> int:
+    """766-2.2n: the same minus the days waiting for the applicant to supplement (never below
+    zero), the Decree 61/2018 reading of the authority's processing time."""
     assert d.end is not None
     return max(0, (d.end - d.received).days - paused_days(d.supplements, d.end))
+
+
+def digitised(d: DossierFacts) -> bool:
+    """766-4.2: at least one attachment, every one digitised, and an electronic result when the
+    procedure returns a result document, whatever the status (an unfinished dossier of such a
+    procedure is not digitised yet)."""
+    ok = bool(d.attachments) and all(s for s, _, _ in d.attachments)
+    return ok and (not d.result_procedure or d.result_electronic)
 
 
 def dossier_contributions(d: DossierFacts) -> list[tuple[str, int, int]]:
     """Contributions of one dossier to the dossier-level 766 indicators of its reception month.
 
-    - 766-2.1 on-time / received; 766-2.2 Σ processing days / completed (9, 10);
-    - 766-3.3 channel 2 / received (no sync-rate factor: the 766 formula multiplies by the share
-      of dossiers synced to the national portal, which is a property of the sync, not of the data);
+    - 766-2.1 on-time / received; 766-2.2 Σ elapsed days / completed (9, 10); 766-2.2n the
+      same net of supplement waits;
+    - 766-3.3r channel 2 / received (766-3.3 = 3.3r × 766-1.4: records.DERIVED_PRODUCTS);
     - 766-3.6 paid online (DuocThanhToanTrucTuyen 1 or 2) / dossiers of fee-bearing procedures
       with at least one non-zero fee row;
-    - 766-4.2 dossiers whose every attachment is digitised (at least one attachment) and, when a
-      result document is due (CoKetQua and status 9/10), that have an electronic one / received;
+    - 766-4.2 digitised dossiers (``digitised``) / received; 766-4.2f the same / completed;
     - 766-4.1 dossiers with an electronic result (KetQuaXuLy.LaBanDienTu = 1) / dossiers of
       procedures returning a result document (CoKetQua) that reached status 9 or 10;
     - 766-4.3 dossiers with ≥1 attachment re-used / received;
@@ -119,15 +135,16 @@ def dossier_contributions(d: DossierFacts) -> list[tuple[str, int, int]]:
     out: list[tuple[str, int, int]] = [("766-1.4", int(d.synced), 1)]
     ok = on_time(d)
     out.append(("766-2.1", int(ok), 1))
-    if d.status in COMPLETED and d.end is not None:
+    completed = d.status in COMPLETED and d.end is not None
+    if completed:
         out.append(("766-2.2", processing_days(d), 1))
-    out.append(("766-3.3", int(d.channel == 2), 1))
+        out.append(("766-2.2n", processing_days_net(d), 1))
+    out.append(("766-3.3r", int(d.channel == 2), 1))
     if d.fee_bearing and any(fee != 0 for fee in d.fees):
         out.append(("766-3.6", int(d.paid_online in (1, 2)), 1))
-    digitised = bool(d.attachments) and all(s for s, _, _ in d.attachments)
-    if d.result_required:
-        digitised = digitised and d.result_electronic
-    out.append(("766-4.2", int(digitised), 1))
+    out.append(("766-4.2", int(digitised(d)), 1))
+    if completed:
+        out.append(("766-4.2f", int(digitised(d)), 1))
     if d.result_required:
         out.append(("766-4.1", int(d.result_electronic), 1))
     out.append(("766-4.3", int(any(r for _, r, _ in d.attachments)), 1))

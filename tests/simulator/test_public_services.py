@@ -87,7 +87,14 @@ def recompute(ctx: SimContext, db: Path) -> pd.DataFrame:
     pa = read(db, "PhanAnhKienNghi")
     cat = read(db, "DanhMucTTHC").set_index("MaTTHC")
     log = read(db, "NhatKyXuLy")
-    synced = set(log.loc[log.NoiDungXuLy.str.startswith("Đồng bộ hồ sơ lên Cổng"), "MaHoSo"])
+    sync_rows = log[log.NoiDungXuLy.str.startswith("Đồng bộ hồ sơ lên Cổng")]
+    synced_on = (
+        sync_rows.assign(day=parse(sync_rows.ThoiDiemXuLy).dt.date)
+        .groupby("MaHoSo")
+        .day.min()
+        .to_dict()
+    )
+    synced = set(synced_on)
     old = {c.code: c for c in ctx.frame.old_communes}
 
     hs = hs[hs.NgayTiepNhan.notna() & ~hs.TrangThaiHoSo.isin([1, 3])].copy()
@@ -133,21 +140,33 @@ def recompute(ctx: SimContext, db: Path) -> pd.DataFrame:
         ok = len(ss) <= 1 and end <= due + timedelta(days=pause)
         add("766-2.1", recv, commune, int(ok))
         add("766-1.4", recv, commune, int(r.MaHoSo in synced))
-        if r.TrangThaiHoSo in (9, 10):
-            add("766-2.2", recv, commune, max(0, (r.endp - recv).days - pause))
-        add("766-3.3", recv, commune, int(r.KenhThucHien == 2))
+        completed = r.TrangThaiHoSo in (9, 10)
+        if completed:
+            add("766-2.2", recv, commune, max(0, (r.endp - recv).days))
+            add("766-2.2n", recv, commune, max(0, (r.endp - recv).days - pause))
+        add("766-3.3r", recv, commune, int(r.KenhThucHien == 2))
         if cat.loc[r.MaTTHC, "LePhi"] > 0 and any(g != 0 for g in fee_by.get(r.MaHoSo, [])):
             add("766-3.6", recv, commune, int(r.DuocThanhToanTrucTuyen in (1, 2)))
         dig = bool(att_digit.get(r.MaHoSo, 0))
-        if cat.loc[r.MaTTHC, "CoKetQua"] == 1 and r.TrangThaiHoSo in (9, 10):
+        if cat.loc[r.MaTTHC, "CoKetQua"] == 1:
+            # A result procedure's dossier is digitised only with its electronic result, so
+            # not while it is unfinished (766-4.2); 766-4.1 counts completed ones.
             dig = dig and r.MaHoSo in electronic
-            add("766-4.1", recv, commune, int(r.MaHoSo in electronic))
+            if completed:
+                add("766-4.1", recv, commune, int(r.MaHoSo in electronic))
         add("766-4.2", recv, commune, int(dig))
+        if completed:
+            add("766-4.2f", recv, commune, int(dig))
         add("766-4.3", recv, commune, int(att_reuse.get(r.MaHoSo, 0)))
         add("766-4.4", recv, commune, int(att_store.get(r.MaHoSo, 0)))
         if r.LoaiDoiTuong == 1:
             add("766-4.5b", recv, commune, int(r.TaiKhoanDuocXacThucVoiVNeID))
         add("766-5.4", recv, commune, 1 - int(not ok) - int(r.MaHoSo in complained))
+        # What the national portal holds: synced dossiers, in the month they reached it.
+        if r.MaHoSo in synced_on:
+            add("portal:received", synced_on[r.MaHoSo], commune, 1)
+            add("portal:on_time", synced_on[r.MaHoSo], commune, int(ok))
+            add("portal:online", synced_on[r.MaHoSo], commune, int(r.KenhThucHien == 2))
         for cut in month_ends:
             if recv <= cut and not (finished and r.endp <= cut):
                 add("OPS-OVERDUE-DOSSIERS", cut, commune, int(due < cut))
@@ -173,8 +192,17 @@ def recompute(ctx: SimContext, db: Path) -> pd.DataFrame:
             cell = out.setdefault(key, [0, 0])
             cell[0] += num
             cell[1] += den
+    # 766-3.3 = online share × sync rate of the same cell (numerator n₁ × n₂ / d₂).
+    products: dict[tuple[str, str, str, str], list[float]] = {}
+    for (kpi, period, level, code), (num, den) in out.items():
+        sync_cell = out.get(("766-1.4", period, level, code))
+        if kpi == "766-3.3r" and sync_cell and sync_cell[1]:
+            products[("766-3.3", period, level, code)] = [num * sync_cell[0] / sync_cell[1], den]
+    cells_out: dict[tuple[str, str, str, str], list[float]] = {
+        key: [float(num), float(den)] for key, (num, den) in out.items()
+    } | products
     frame = pd.DataFrame(
-        [(*k, v[0], v[1]) for k, v in out.items()],
+        [(*k, v[0], v[1]) for k, v in cells_out.items()],
         columns=["kpi_id", "period", "admin_level", "admin_code", "numerator", "denominator"],
     )
     return frame.set_index(["kpi_id", "period", "admin_level", "admin_code"]).sort_index()
@@ -196,12 +224,13 @@ def test_ground_truth_recomputed_from_tables(generated: dict[str, Any]) -> None:
     ctx = generated["ctx"]
     expected = recompute(ctx, generated["db"])
     actual = truth_frame(ctx)
+    expected = expected[~expected.index.get_level_values(0).str.startswith("portal:")]
     # The catalogue-level and per-procedure ones are checked in test_public_services_catalogue.
     actual = actual[~actual.index.get_level_values(0).isin(CATALOGUE_KPIS)]
     assert set(actual.index.get_level_values(0)) >= {
         "766-1.4",
-        "766-2.1", "766-2.2", "766-3.3", "766-3.6", "766-4.1", "766-4.2", "766-4.3", "766-4.4",
-        "766-4.5b", "766-5.2", "766-5.3",
+        "766-2.1", "766-2.2", "766-2.2n", "766-3.3", "766-3.3r", "766-3.6", "766-4.1", "766-4.2",
+        "766-4.2f", "766-4.3", "766-4.4", "766-4.5b", "766-5.2", "766-5.3",
         "766-5.4", "OPS-OVERDUE-DOSSIERS",
     }  # fmt: skip
     pd.testing.assert_frame_equal(actual, expected, check_dtype=False)
@@ -273,7 +302,8 @@ def test_status_life_cycle_and_calibration(generated: dict[str, Any]) -> None:
     truth = truth_frame(ctx).xs("province", level="admin_level")
     share = truth.groupby(level="kpi_id").sum()
     value = share.numerator / share.denominator
-    assert 0.55 <= value["766-3.3"] <= 0.80  # online share, 2025 (assumption: 45% → 70%)
+    assert 0.55 <= value["766-3.3r"] <= 0.80  # online share, 2025 (assumption: 45% → 70%)
+    assert 0.95 <= value["766-1.4"] < 1  # ~1.5% never reach the national portal
     assert 0.88 <= value["766-2.1"] <= 0.99  # on-time processing
     assert 0.60 <= value["766-4.2"] <= 0.90  # digitised dossiers
 
@@ -330,7 +360,7 @@ def test_portal_reconciles_with_truth(generated: dict[str, Any], portal: tuple[s
     assert sum(c["totalReceived"] for c in progress["children"]) <= progress["totalReceived"]
     online = post(f"{base}/evaluation/provide-online-tree", token, body).json()["data"]
     assert (
-        online["channelOnlineSum"] == truth.loc[("766-3.3", "2025-06", "province", "82")].numerator
+        online["channelOnlineSum"] == truth.loc[("766-3.3r", "2025-06", "province", "82")].numerator
     )
     assert (
         online["channelOnlineSum"] + online["channelDirectSum"] + online["channelPostalSum"]

@@ -5,10 +5,14 @@
 -- - on-time end: NgayKetThucXuLy when finished (7, 9, 10), else the last day of the reception
 --   month; paused_days: days between each supplement request and its answer (unanswered: the
 --   end), each cut at the end; on time ⇔ ≤1 supplement request and end ≤ due + paused days.
--- - processing_days (completed, 9 or 10): days from reception to the end − paused, ≥ 0.
--- - is_digitised: ≥1 attachment, every one digitised, and an electronic result when a result
---   document is due (the procedure returns one, CoKetQua, and the status is 9 or 10).
--- - is_synced: a processing-log row "Đồng bộ hồ sơ lên Cổng Dịch vụ công quốc gia".
+-- - processing_days (completed, 9 or 10): calendar days from reception to the end (766-2.2);
+--   processing_days_net: the same minus the days paused for supplements, ≥ 0 (766-2.2n).
+-- - is_digitised: ≥1 attachment, every one digitised, and an electronic result when the
+--   procedure returns a result document (CoKetQua), whatever the status: an unfinished dossier
+--   of such a procedure is not digitised yet (766-4.2; 766-4.2f counts completed dossiers only).
+-- The readings and their references: docs/kpis.md (766-2.2, 766-4.2).
+-- - is_synced: a processing-log row "Đồng bộ hồ sơ lên Cổng Dịch vụ công quốc gia"; synced_on
+--   its first day (the national portal files the dossier in that month).
 with dossiers as (
     select * from {{ ref('int_public_services__dossiers') }}
 ),
@@ -62,6 +66,9 @@ log_facts as (
         coalesce(
             bool_or(action_text = 'Đồng bộ hồ sơ lên Cổng Dịch vụ công quốc gia'), false
         ) as is_synced,
+        min(processed_at) filter (
+            where action_text = 'Đồng bộ hồ sơ lên Cổng Dịch vụ công quốc gia'
+        ) as synced_at,
         min(processed_at) filter (where status_code = 7) as withdrawn_at
     from {{ ref('int_public_services__processing_log') }}
     group by dossier_code
@@ -93,6 +100,7 @@ base as (
         coalesce(procedures.fee_vnd > 0, false) as is_fee_bearing_procedure,
         coalesce(procedures.applicant_type_code = 1, false) as is_citizen_procedure,
         coalesce(procedures.online_level >= 3, false) as is_online_procedure,
+        coalesce(procedures.has_result_document, false) as is_result_procedure,
         coalesce(
             procedures.has_result_document and dossiers.status_code in (9, 10), false
         ) as is_result_required
@@ -154,6 +162,7 @@ select
     with_end.is_fee_bearing_procedure,
     with_end.is_citizen_procedure,
     with_end.is_online_procedure,
+    with_end.is_result_procedure,
     with_end.is_result_required,
     log_facts.withdrawn_at,
     {{ month_key("with_end.received_on") }} as reception_period,
@@ -169,11 +178,17 @@ select
     case
         when with_end.status_code in (9, 10) and with_end.finished_on is not null
             then greatest(
+                0, {{ dbt.datediff('with_end.received_on', 'with_end.finished_on', 'day') }}
+            )
+    end as processing_days,
+    case
+        when with_end.status_code in (9, 10) and with_end.finished_on is not null
+            then greatest(
                 0,
                 {{ dbt.datediff('with_end.received_on', 'with_end.finished_on', 'day') }}
                 - coalesce(pauses.paused_days_to_finish, 0)
             )
-    end as processing_days,
+    end as processing_days_net,
     coalesce(documents.attachment_count, 0) as attachment_count,
     coalesce(documents.digitised_attachment_count, 0) as digitised_attachment_count,
     coalesce(documents.has_reused_document, false) as has_reused_document,
@@ -186,11 +201,12 @@ select
     coalesce(
         documents.attachment_count > 0
         and documents.digitised_attachment_count = documents.attachment_count
-        and (not with_end.is_result_required or coalesce(results.has_electronic_result, false)),
+        and (not with_end.is_result_procedure or coalesce(results.has_electronic_result, false)),
         false
     ) as is_digitised,
     complaints.dossier_code is not null as has_complaint,
-    coalesce(log_facts.is_synced, false) as is_synced
+    coalesce(log_facts.is_synced, false) as is_synced,
+    cast(log_facts.synced_at as date) as synced_on
 from with_end
 left join pauses
     on with_end.dossier_code = pauses.dossier_code
