@@ -344,6 +344,15 @@ MART_RULES: dict[str, MartRules] = {
     "kpi_scorecard": MartRules(extra=_kpi_scorecard),
     "kpi_rule_clauses": MartRules(min_rows=1),
     "fct_kpi_contribution": MartRules(ranges=_not_negative("denominator")),
+    "kpi_reconciliation": MartRules(
+        ranges=_not_negative(
+            "hub_denominator",
+            "portal_denominator",
+            "not_received_count",
+            "other_month_count",
+            "reconciliation_threshold",
+        )
+    ),
     # meta
     "meta_source_freshness": MartRules(
         ranges=_not_negative("runs", "failures_since_success", "rows_landed_total"), min_rows=1

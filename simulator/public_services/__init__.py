@@ -72,6 +72,7 @@ SUMMARY_FIELDS = [
     "petitions_unsatisfied",
     "petitions_repeated",
     "synced",
+    "reported_received",
 ]
 # Per-procedure indicators (procedures whose dossiers of the month mark them).
 PROCEDURE_KPIS = ("766-3.2", "766-3.5", "766-4.5a")
@@ -177,13 +178,20 @@ class PublicServices:
                 cell[1] += 1
             for kpi in procedure_marks(d, citizen[d.procedure]):
                 marked[period][kpi].add(d.procedure)
-            s = summary[(period, new_of[w.old_commune])]
+            # The national reporting system counts every dossier received, by reception month;
+            # the portal only those synced to it, filed by the month they arrived, with its
+            # own reading of processing time (net of supplement waits, 766-2.2n): the gaps
+            # marts.kpi_reconciliation explains.
+            summary[(period, new_of[w.old_commune])]["reported_received"] += 1
+            if d.synced_on is None:
+                return
+            s = summary[(f"{d.synced_on:%Y-%m}", new_of[w.old_commune])]
             s["received"] += 1
-            s["synced"] += int(d.synced)
+            s["synced"] += 1
             for kpi, num, den in contributions:
                 if kpi == "766-2.1":
                     s["on_time"] += num
-                elif kpi == "766-2.2":
+                elif kpi == "766-2.2n":
                     s["completed"] += den
                     s["processing_days"] += num
                 elif kpi == "766-3.6":

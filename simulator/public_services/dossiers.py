@@ -87,6 +87,10 @@ def log_outages(ctx: SimContext) -> None:
             )
 
 
+NEVER_SYNCED = 0.015  # share of received dossiers the national portal never receives
+LATE_SYNCED = 0.03  # share that reaches it 1–7 days after reception
+
+
 @dataclass
 class Event:
     at: datetime
@@ -202,9 +206,17 @@ class DossierWriter:
             events.append(Event(received, 3, "Từ chối tiếp nhận: hồ sơ không hợp lệ"))
         else:
             events.append(Event(received, 2, "Tiếp nhận hồ sơ"))
-            # Sent to the national portal minutes after reception (766-1.4); ~1.5% fail to sync.
+            # Sent to the national portal minutes after reception (766-1.4); ~1.5% never reach
+            # it and ~3% only 1–7 days later (a queue stuck, a retry), so the portal files them
+            # in the month they arrived. One draw decides both, so the draws that follow (and
+            # every generated prefix) are those of a province without late syncs. The step keeps
+            # its place in the log after reception whatever its time.
             sync_at = received + timedelta(minutes=int(rng.integers(1, 11)))
-            if rng.random() >= 0.015:
+            sync_draw = rng.random()
+            if sync_draw >= NEVER_SYNCED:
+                if sync_draw < NEVER_SYNCED + LATE_SYNCED:
+                    late_days = 1 + int((sync_draw - NEVER_SYNCED) / LATE_SYNCED * 7)
+                    sync_at += timedelta(days=late_days)
                 events.append(Event(sync_at, 2, SYNC_STEP))
             events.append(Event(received + timedelta(minutes=30), 4, "Chuyển xử lý"))
             fate = rng.random()

@@ -69,6 +69,9 @@ def indicator(endpoint: str, c: dict[str, int], catalogue: list[dict[str, Any]])
             "totalOverdue": c["received"] - c["on_time"],
             "totalCompleted": c["completed"],
             "totalSynced": c.get("synced", 0),
+            # The province's own count through the national reporting system (by reception
+            # month): 766-1.4's denominator is the larger of it and totalReceived.
+            "totalReportedReceived": c.get("reported_received", 0),
             "avgProcessingDays": (
                 round(c["processing_days"] / c["completed"], 2) if c["completed"] else 0.0
             ),

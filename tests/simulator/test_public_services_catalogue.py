@@ -366,14 +366,17 @@ def test_feed_reconciles_new_indicators(run: dict[str, Any], portal: tuple[str, 
             "766-4.5a"
         )
         progress = get("dvc-progress-tree", {**body, "size": 500})
-        assert (progress["totalSynced"], progress["totalReceived"]) == nd("766-1.4")
+        # The province's own count (the reporting system's, by reception month) is 766-1.4's
+        # denominator; the portal's synced count files dossiers by the month they reached it
+        # (reconciled in marts.kpi_reconciliation).
+        assert progress["totalReportedReceived"] == nd("766-1.4")[1]
         communes = full[(full.kpi_id == "766-1.4") & (full.period == ym)]
         communes = communes[communes.admin_level == "commune"].set_index("admin_code")
         for child in progress["children"]:
             if child["id"] in communes.index:
-                assert child["totalSynced"] == communes.loc[child["id"], "numerator"]
+                assert child["totalReportedReceived"] == communes.loc[child["id"], "denominator"]
             else:
-                assert child["totalReceived"] == 0
+                assert child["totalReportedReceived"] == 0
 
 
 def test_feed_outage_flag(portal: tuple[str, str, Path]) -> None:

@@ -280,6 +280,24 @@ source_quarantine as (
     where last_run_rows_in > 0 and last_run_rows_quarantined * 20 > last_run_rows_in
 ),
 
+-- QĐ 766 values the national portal publishes differently from the hub with no known cause
+-- (marts.kpi_reconciliation), the gap above the catalogue's threshold: open while it lasts.
+reconciliation_gap as (
+    select
+        'kpi_reconciliation_gap' as alert_rule,
+        'kpi_cell' as subject_kind,
+        kpi_reconciliation_id as subject_code,
+        cast(period || '-01' as date) as started_at,
+        cast(null as timestamp) as ended_at,
+        current_timestamp as as_of,
+        abs(coalesce(portal_value, 0) - coalesce(hub_value, 0)) as measure,
+        reconciliation_threshold as threshold,
+        'chênh lệch với Cổng DVC quốc gia (gap to the national portal, indicator unit)'
+            as measure_unit
+    from {{ ref('kpi_reconciliation') }}
+    where is_alert
+),
+
 episodes as (
     select * from station_silent
     union all
@@ -294,6 +312,8 @@ episodes as (
     select * from source_failing
     union all
     select * from source_quarantine
+    union all
+    select * from reconciliation_gap
 ),
 
 rules as (
@@ -320,6 +340,10 @@ rules as (
         (
             'source_quarantine_rate', 'data', 'warning',
             'Tỷ lệ dòng bị cách ly cao (over 5 % of rows quarantined)'
+        ),
+        (
+            'kpi_reconciliation_gap', 'public_services', 'warning',
+            'Chỉ tiêu 766 lệch với Cổng DVC quốc gia (unexplained gap to the national portal)'
         )
     ) as rules (alert_rule, sector, severity, rule_name)
 ),
@@ -345,6 +369,13 @@ subjects as (
         subject_name,
         commune_code
     from overdue_units
+    union all
+    select
+        'kpi_cell' as subject_kind,
+        kpi_reconciliation_id as subject_code,
+        kpi_id || ' ' || period || ' ' || admin_code as subject_name,
+        case when admin_level = 'commune' then admin_code end as commune_code
+    from {{ ref('kpi_reconciliation') }}
 )
 
 select

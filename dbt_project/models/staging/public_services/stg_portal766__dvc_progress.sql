@@ -13,6 +13,7 @@ select
     totaloverdue as overdue_count,
     totalcompleted as completed_count,
     totalsynced as synced_count,
+    totalreportedreceived as reported_received_count,
     avgprocessingdays as avg_processing_days,
     ratio as ratio_pct,
     score,
