@@ -768,6 +768,45 @@ def quarantine_release(
         _fail(str(exc))
 
 
+kpi_app = typer.Typer(
+    help="KPIs of the published warehouse (marts.fct_kpi_value): why a value is what it is.",
+    no_args_is_help=True,
+)
+app.add_typer(kpi_app, name="kpi")
+
+
+@kpi_app.command("explain")
+def kpi_explain(
+    kpi_id: str = typer.Argument(..., help="Indicator id, e.g. 766-4.2 (docs/kpis.md)."),
+    period: str = typer.Option(
+        ..., "--period", help="A month (2025-09), a quarter (2025-Q3) or a year (2025)."
+    ),
+    commune: str = typer.Option(None, "--commune", help="A 2025 commune code (e.g. 28261)."),
+    district: str = typer.Option(
+        None, "--district", help="An old district code (months before 2025-07)."
+    ),
+    top: int = typer.Option(10, "--top", min=0, help="How many records to rank."),
+    as_json: bool = typer.Option(False, "--json", help="Print the explanation as JSON."),
+) -> None:
+    """Why an indicator has its value for a period and a unit (the province unless --commune
+    or --district): numerator and denominator, target, QĐ 766 points, the rules applied with
+    their references (an interpretation shows the alternative reading's value), and the
+    records (dossiers, petitions) that moved it most, each with its effect and reason."""
+    from iochub import kpi_explain as explainer
+
+    try:
+        unit = explainer.AdminUnit.choose(commune=commune, district=district)
+        explanation = explainer.explain_published(
+            get_settings().serving_db, kpi_id, period, unit, top
+        )
+    except explainer.ExplainError as exc:
+        _fail(str(exc))
+    if as_json:
+        typer.echo(explainer.as_json(explanation))
+    else:
+        explainer.render(explanation, Console(width=max(Console().width, 100)))
+
+
 @demo_app.command("up")
 def demo_up() -> None:
     """Run the pipeline once through Airflow, then leave Airflow and Superset running."""
