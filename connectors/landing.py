@@ -379,8 +379,11 @@ def write_placeholders(settings: Settings, sources: list[Source]) -> list[Path]:
         for table in source.tables:
             folder = settings.raw_dir / source.name / table.name
             path = folder / "load_date=1970-01-01" / PLACEHOLDER
+            # A treated personal-data column lands as text whatever its declared type (a
+            # pseudonym, a year), so its placeholder is text too: a typed one made PostgreSQL
+            # cast a date where the parts hold "1985".
             columns = [
-                pa.field(name, DUCK_TO_ARROW[spec.type])
+                pa.field(name, pa.string() if name in table.pii else DUCK_TO_ARROW[spec.type])
                 for name, spec in table.columns.items()
                 if table.pii.get(name) is not PiiTreatment.DROP
             ]

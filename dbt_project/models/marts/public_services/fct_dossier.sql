@@ -65,7 +65,7 @@ select
     facts.synced_on,
     dossiers.is_vneid_account,
     dossiers.updated_at,
-    dossiers.channel_code = 2 as is_online_channel,
+    coalesce(dossiers.channel_code = 2, false) as is_online_channel,
     dossiers.status_code in (7, 9, 10) as is_finished
 from dossiers
 inner join facts
