@@ -1,0 +1,398 @@
+"""Hand-computed QĐ 766 KPI cases through the real pipeline, on DuckDB and on PostgreSQL.
+
+The cases (one_stop/dossiers.yaml) become the one-stop-shop system's own database (a SQLite
+file in its layout, source_db.py); the ``sql`` connector lands it into a throwaway IOC_HOME,
+the cases' later changes are made and it lands again, as the hourly extract would; dbt builds
+``fct_kpi_value`` and everything it reads, once per engine (PostgreSQL after the lake is copied
+into a scratch database, as tests/integration/test_postgres_portability.py does); then every
+cell of one_stop/expected.yaml, computed by hand from the written rule, is compared.
+
+The coverage tests hold the cases to the rule set: every clause of
+dbt_project/seeds/kpi/kpi_rule_clauses_seed.csv is covered by a case (``covers``) or listed in
+not_yet_covered.yaml with its reason, and that list names only real clauses no case covers;
+clauses of the one-stop dossier and petition indicators cannot be listed there.
+"""
+
+from __future__ import annotations
+
+import ast
+import csv
+import json
+import math
+import operator
+import os
+import subprocess
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import psycopg
+import pytest
+import yaml
+
+from connectors.extract import run_extract
+from iochub.settings import REPO_ROOT, Settings, get_settings
+from iochub.warehouse import dbt_args, prepare_build
+from tests.kpi_cases.source_db import (
+    CASES_DIR,
+    apply_changes,
+    load_cases,
+    source_rows,
+    write_sqlite,
+)
+
+EXPECTED = CASES_DIR / "expected.yaml"
+NOT_YET_COVERED = Path(__file__).parent / "not_yet_covered.yaml"
+CLAUSES = REPO_ROOT / "dbt_project" / "seeds" / "kpi" / "kpi_rule_clauses_seed.csv"
+PG_SERVER = "postgresql://postgres@127.0.0.1:5432"
+# What fct_kpi_value needs, and the data tests of those models whose parents are all built.
+SELECTION = ("--select", "+fct_kpi_value", "--indirect-selection", "cautious")
+MODELS_AND_SEEDS = ("--resource-type", "model", "--resource-type", "seed")
+DATA_TESTS = ("--exclude", "test_type:unit")  # unit tests carry their own fixtures, not the cases
+# The QĐ 766 indicators computed from the one-stop system's dossiers and petitions: their
+# clauses must have a case, never an entry in not_yet_covered.yaml.
+# fmt: off
+ONE_STOP_RECORD_KPIS = frozenset([
+    "766-1.4", "766-2.1", "766-2.2", "766-2.2n", "766-3.3", "766-3.3r", "766-3.6", "766-4.1",
+    "766-4.2", "766-4.2f", "766-4.3", "766-4.4", "766-4.5b", "766-5.2", "766-5.3", "766-5.4",
+    "OPS-OVERDUE-DOSSIERS",
+])
+# fmt: on
+TOLERANCE = 1e-9
+Key = tuple[str, str, str, str]  # kpi_id, period, admin_level, admin_code
+
+
+# --- Expected cells ---------------------------------------------------------------------------
+
+_OPERATORS: dict[type, Callable[[Any, Any], Any]] = {
+    ast.Add: operator.add,
+    ast.Sub: operator.sub,
+    ast.Mult: operator.mul,
+    ast.Div: operator.truediv,
+}
+
+
+def hand_value(value: object) -> Fraction | None:
+    """A hand-written number or arithmetic expression (``6 * 5/7 / 0.9``), exactly."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise ValueError(f"not a number: {value!r}")
+
+    def walk(node: ast.expr) -> Fraction:
+        if isinstance(node, ast.Constant) and isinstance(node.value, int | float):
+            return Fraction(str(node.value))
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+            return -walk(node.operand)
+        if isinstance(node, ast.BinOp) and type(node.op) in _OPERATORS:
+            result: Fraction = _OPERATORS[type(node.op)](walk(node.left), walk(node.right))
+            return result
+        raise ValueError(f"not plain arithmetic: {value!r}")
+
+    return walk(ast.parse(str(value), mode="eval").body)
+
+
+@dataclass(frozen=True)
+class Cell:
+    case: str
+    key: Key
+    absent: bool
+    numerator: Fraction | None
+    denominator: Fraction | None
+    value: Fraction | None
+    score: Fraction | None
+    covers: tuple[str, ...]
+
+    @property
+    def label(self) -> str:
+        return f"{self.case}:{'|'.join(self.key)}"
+
+
+def load_expected() -> dict[str, Any]:
+    with EXPECTED.open(encoding="utf-8") as handle:
+        loaded: dict[str, Any] = yaml.safe_load(handle)
+    return loaded
+
+
+def expected_cells() -> list[Cell]:
+    cells = []
+    for case, rows in load_expected()["cells"].items():
+        for row in rows:
+            key = (str(row["kpi"]), str(row["period"]), str(row["level"]), str(row["code"]))
+            absent = bool(row.get("absent", False))
+            cells.append(
+                Cell(
+                    case=case,
+                    key=key,
+                    absent=absent,
+                    numerator=None if absent else hand_value(row["num"]),
+                    denominator=None if absent else hand_value(row["den"]),
+                    value=None if absent else hand_value(row["value"]),
+                    score=None if absent else hand_value(row["score"]),
+                    covers=tuple(row.get("covers", ())),
+                )
+            )
+    return cells
+
+
+CELLS = expected_cells()
+
+
+# --- The pipeline -----------------------------------------------------------------------------
+
+
+@dataclass
+class Landed:
+    settings: Settings
+    quarantined: list[dict[str, int]]  # per extract run, rows quarantined per table
+
+
+@pytest.fixture(scope="module")
+def landed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Landed]:
+    """The cases landed by the real extract, before and after their later changes."""
+    root = tmp_path_factory.mktemp("kpi_cases")
+    database = root / "one_stop.sqlite"
+    rows = source_rows(load_cases())
+    write_sqlite(database, rows)
+    quarantined = []
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("IOC_HOME", str(root / "home"))
+        patch.setenv("IOC_ONE_STOP_URL", f"sqlite://{database}")
+        settings = get_settings()
+        quarantined.append(dict(run_extract("one_stop", settings).rows_quarantined))
+        apply_changes(database, rows)
+        quarantined.append(dict(run_extract("one_stop", settings).rows_quarantined))
+    yield Landed(settings, quarantined)
+
+
+@dataclass
+class Built:
+    engine: str
+    results: dict[str, tuple[str, str]]  # dbt node → (status, message), models, seeds, tests
+    rows: dict[Key, dict[str, float | None]]
+
+
+def _dbt(
+    settings: Settings, target: Path, env: dict[str, str], *args: str
+) -> dict[str, tuple[str, str]]:
+    """Run one dbt command (its own target path: other dbt runs may share the project); the
+    status and message of each node it ran."""
+    results_file = target / "run_results.json"
+    results_file.unlink(missing_ok=True)
+    completed = subprocess.run(
+        [str(settings.dbt_executable), *dbt_args(settings, *args), "--target-path", str(target)],
+        env={
+            **os.environ,
+            **settings.tool_environment(),
+            "DBT_LOG_PATH": str(target / "logs"),
+            **env,
+        },
+        check=False,
+        capture_output=True,
+        text=True,
+    )
+    if not results_file.exists():
+        raise RuntimeError(f"dbt {' '.join(args)} ran nothing:\n{completed.stdout[-3000:]}")
+    results = json.loads(results_file.read_text())["results"]
+    return {r["unique_id"]: (r["status"], " ".join((r["message"] or "").split())) for r in results}
+
+
+def _build(
+    settings: Settings, target: Path, env: dict[str, str], *target_args: str
+) -> dict[str, tuple[str, str]]:
+    """Models and seeds first, then their data tests: a failing data test is reported by
+    test_dbt_build_passes without hiding the KPI values from the cell tests (``dbt build``
+    would skip every model downstream of it)."""
+    models = _dbt(settings, target, env, "build", *target_args, *SELECTION, *MODELS_AND_SEEDS)
+    tests = _dbt(settings, target, env, "test", *target_args, *SELECTION, *DATA_TESTS)
+    return {**models, **tests}
+
+
+_KPI_SQL = (
+    "select kpi_id, period, admin_level, admin_code, numerator, denominator, value, score "
+    "from marts.fct_kpi_value"
+)
+
+
+def _rows(records: list[tuple[Any, ...]]) -> dict[Key, dict[str, float | None]]:
+    return {
+        (kpi, period, level, code): {
+            "numerator": None if num is None else float(num),
+            "denominator": None if den is None else float(den),
+            "value": None if value is None else float(value),
+            "score": None if score is None else float(score),
+        }
+        for kpi, period, level, code, num, den, value, score in records
+    }
+
+
+def _built_duckdb(landed: Landed) -> Built:
+    settings = landed.settings
+    prepare_build(settings)  # the typed placeholders of every source not landed
+    results = _build(settings, settings.home / "dbt_duckdb", {})
+    if not _has_kpi_table(results):
+        return Built("duckdb", results, {})
+    with duckdb.connect(str(settings.build_db), read_only=True) as con:
+        return Built("duckdb", results, _rows(con.execute(_KPI_SQL).fetchall()))
+
+
+def _built_postgres(landed: Landed) -> Iterator[Built]:
+    from iochub.lake_meta import load_lake_into_postgres
+
+    settings = landed.settings
+    name = f"iochub_kpi_cases_{os.getpid()}"
+    with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True) as pg:
+        pg.execute(f'drop database if exists "{name}" with (force)')
+        pg.execute(f'create database "{name}"')
+    try:
+        prepare_build(settings)  # the typed placeholders of every source not landed
+        load_lake_into_postgres(settings, f"{PG_SERVER}/{name}")
+        results = _build(
+            settings,
+            settings.home / "dbt_postgres",
+            {"IOC_DBT_PG_DBNAME": name},
+            "--target",
+            "postgres",
+        )
+        records: list[tuple[Any, ...]] = []
+        if _has_kpi_table(results):
+            with psycopg.connect(f"{PG_SERVER}/{name}") as pg:
+                records = pg.execute(_KPI_SQL).fetchall()
+        yield Built("postgres", results, _rows(records))
+    finally:
+        with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True) as pg:
+            pg.execute(f'drop database if exists "{name}" with (force)')
+
+
+def _has_kpi_table(results: dict[str, tuple[str, str]]) -> bool:
+    return results.get("model.iochub.fct_kpi_value", ("", ""))[0] == "success"
+
+
+@pytest.fixture(
+    scope="module",
+    params=["duckdb", pytest.param("postgres", marks=pytest.mark.integration)],
+)
+def built(request: pytest.FixtureRequest, landed: Landed) -> Iterator[Built]:
+    if request.param == "duckdb":
+        yield _built_duckdb(landed)
+    else:
+        yield from _built_postgres(landed)
+
+
+# --- Tests --------------------------------------------------------------------------------------
+
+
+def test_landing_quarantines_what_the_cases_say(landed: Landed) -> None:
+    landing = load_expected()["landing"]
+    assert landed.quarantined == [landing["first"], landing["second"]]
+
+
+def test_dbt_build_passes(built: Built) -> None:
+    """Every model, seed and data test fct_kpi_value rests on passes on the hand-written data."""
+    assert built.results, "dbt ran nothing"
+    broken = {
+        node: outcome
+        for node, outcome in built.results.items()
+        if outcome[0] not in ("success", "pass")
+    }
+    # Models and seeds first: a test of a model that failed to build fails with it.
+    shown = sorted(
+        broken.items(), key=lambda item: (not item[0].startswith(("model.", "seed.")), item[0])
+    )
+    assert not broken, f"{len(broken)} node(s) on {built.engine}, the first:\n" + "\n".join(
+        f"{node} [{status}] {message[:300]}" for node, (status, message) in shown[:10]
+    )
+
+
+def _same(expected: Fraction | None, got: float | None, exact: bool) -> bool:
+    if expected is None or got is None:
+        return expected is None and got is None
+    if exact and expected.denominator == 1:
+        return got == float(expected)
+    return math.isclose(float(expected), got, rel_tol=TOLERANCE, abs_tol=TOLERANCE)
+
+
+@pytest.mark.parametrize("cell", CELLS, ids=[c.label for c in CELLS])
+def test_cell(built: Built, cell: Cell) -> None:
+    if not _has_kpi_table(built.results):
+        pytest.fail(f"fct_kpi_value was not built on {built.engine} (see test_dbt_build_passes)")
+    row = built.rows.get(cell.key)
+    if cell.absent:
+        assert row is None, f"expected no row, found {row}"
+        return
+    assert row is not None, "no such row in fct_kpi_value"
+    expected = {
+        "numerator": (cell.numerator, True),
+        "denominator": (cell.denominator, True),
+        "value": (cell.value, False),
+        "score": (cell.score, False),
+    }
+    wrong = {
+        name: f"expected {None if want is None else float(want)!r}, got {row[name]!r}"
+        for name, (want, exact) in expected.items()
+        if not _same(want, row[name], exact)
+    }
+    assert not wrong, wrong
+
+
+# --- Coverage of the rule set --------------------------------------------------------------------
+
+
+def rule_clauses() -> dict[str, str]:
+    """clause_id → kpi_id, from the rule-set seed."""
+    with CLAUSES.open(encoding="utf-8", newline="") as handle:
+        return {row["clause_id"]: row["kpi_id"] for row in csv.DictReader(handle)}
+
+
+def not_yet_covered() -> dict[str, str]:
+    """clause_id → why no case covers it yet."""
+    with NOT_YET_COVERED.open(encoding="utf-8") as handle:
+        groups = yaml.safe_load(handle) or []
+    excused: dict[str, str] = {}
+    for group in groups:
+        for clause in group["clauses"]:
+            assert clause not in excused, f"{clause} listed twice in {NOT_YET_COVERED.name}"
+            excused[clause] = group["reason"]
+    return excused
+
+
+def covered_clauses() -> set[str]:
+    return {clause for cell in CELLS for clause in cell.covers}
+
+
+def test_cases_cover_only_real_clauses() -> None:
+    unknown = sorted(covered_clauses() - rule_clauses().keys())
+    assert not unknown, f"covers names clauses the rule set does not have: {unknown}"
+
+
+def test_every_clause_has_a_case_or_a_reason() -> None:
+    clauses = rule_clauses()
+    missing = sorted(clauses.keys() - covered_clauses() - not_yet_covered().keys())
+    assert not missing, (
+        f"{len(missing)} clause(s) of the rule set have no case: write one in "
+        f"one_stop/expected.yaml (covers), or say why in {NOT_YET_COVERED.name}: {missing}"
+    )
+
+
+def test_not_yet_covered_only_shrinks() -> None:
+    clauses = rule_clauses()
+    excused = not_yet_covered()
+    unknown = sorted(excused.keys() - clauses.keys())
+    assert not unknown, f"{NOT_YET_COVERED.name} lists clauses that do not exist: {unknown}"
+    covered = sorted(excused.keys() & covered_clauses())
+    assert not covered, (
+        f"a case covers these now, remove them from {NOT_YET_COVERED.name}: {covered}"
+    )
+
+
+def test_one_stop_indicators_cannot_be_excused() -> None:
+    clauses = rule_clauses()
+    in_scope = ONE_STOP_RECORD_KPIS | {cell.key[0] for cell in CELLS}
+    excused = sorted(c for c in not_yet_covered() if clauses.get(c) in in_scope)
+    assert not excused, (
+        f"clauses of the one-stop dossier and petition indicators need a case, not an entry in "
+        f"{NOT_YET_COVERED.name}: {excused}"
+    )
