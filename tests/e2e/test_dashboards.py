@@ -244,6 +244,36 @@ def test_wall_scorecard_equals_the_warehouse(
         browser.close()
 
 
+def test_data_health_reconciles_with_the_national_portal(
+    wall_site: Settings, pw: Any, chromium_launch: dict[str, Any], artifacts_dir: Path
+) -> None:
+    """The Data health dashboard's reconciliation panel shows the province's rows of
+    marts.kpi_reconciliation with their explanations, and the count of unexplained gaps."""
+    with duckdb.connect(str(wall_site.serving_db), read_only=True) as con:
+        explained, unexplained = con.execute(
+            "SELECT count(*) FILTER (WHERE explanation_code != 'agrees'),"
+            " count(*) FILTER (WHERE explanation_code = 'unexplained')"
+            " FROM marts.kpi_reconciliation"
+        ).fetchone() or (0, 0)
+    assert explained > 0, "the demo province should differ from the portal somewhere"
+    browser = Browser(pw, chromium_launch, superset.public_url(wall_site))
+    try:
+        browser.login(_user("IOC Operator")["username"], wall_site.demo_users_password)
+        browser.open("suc-khoe-du-lieu")
+        panel = browser.page.locator(
+            "[data-test=chart-grid-component]", has_text="Reconciliation with the national portal"
+        )
+        panel.scroll_into_view_if_needed()
+        rows = panel.locator("tbody tr")
+        rows.first.wait_for()
+        texts = rows.all_inner_texts()
+        assert any("Đồng bộ trễ" in t or "chưa đồng bộ" in t for t in texts), texts[:5]
+        assert _big_number(browser.page, "Chưa giải thích (Unexplained)") == unexplained
+        panel.screenshot(path=str(artifacts_dir / "data_health_reconciliation.png"))
+    finally:
+        browser.close()
+
+
 def _alert_rank(critical: bool, rule_name: str, backlog_rules: set[str]) -> int:
     return 1 if critical else 3 if rule_name in backlog_rules else 2
 
