@@ -12,84 +12,29 @@
 --   (kpi_rule_clauses.alternative_kpi_id, e.g. 766-2.2n for 766-2.2) on those records;
 -- - unexplained: none of these; an alert when the gap exceeds the catalogue's
 --   reconciliation_threshold.
-with latest_runs as (
-    select
-        'dvc_progress' as feed,
-        period,
-        unit_code,
-        max(run_id) as run_id
-    from {{ ref('stg_portal766__dvc_progress') }}
-    group by period, unit_code
-    union all
-    select
-        'provide_online' as feed,
-        period,
-        unit_code,
-        max(run_id) as run_id
-    from {{ ref('stg_portal766__provide_online') }}
-    group by period, unit_code
-    union all
-    select
-        'online_payment' as feed,
-        period,
-        unit_code,
-        max(run_id) as run_id
-    from {{ ref('stg_portal766__online_payment') }}
-    group by period, unit_code
-    union all
-    select
-        'dossier_digitized' as feed,
-        period,
-        unit_code,
-        max(run_id) as run_id
-    from {{ ref('stg_portal766__dossier_digitized') }}
-    group by period, unit_code
-),
+{#- The latest run's row of each feed per month and unit (a month re-read lands again). -#}
+{%- set feeds = ['dvc_progress', 'provide_online', 'online_payment', 'dossier_digitized'] %}
+with
+{%- for feed in feeds %}
+    {{ feed }}_runs as (
+        select
+            period,
+            unit_code,
+            max(run_id) as run_id
+        from {{ ref('stg_portal766__' ~ feed) }}
+        group by period, unit_code
+    ),
 
-dvc as (
-    select feed_rows.*
-    from {{ ref('stg_portal766__dvc_progress') }} as feed_rows
-    inner join latest_runs
-        on
-            latest_runs.feed = 'dvc_progress'
-            and feed_rows.period = latest_runs.period
-            and feed_rows.unit_code = latest_runs.unit_code
-            and feed_rows.run_id = latest_runs.run_id
-),
-
-online as (
-    select feed_rows.*
-    from {{ ref('stg_portal766__provide_online') }} as feed_rows
-    inner join latest_runs
-        on
-            latest_runs.feed = 'provide_online'
-            and feed_rows.period = latest_runs.period
-            and feed_rows.unit_code = latest_runs.unit_code
-            and feed_rows.run_id = latest_runs.run_id
-),
-
-payment as (
-    select feed_rows.*
-    from {{ ref('stg_portal766__online_payment') }} as feed_rows
-    inner join latest_runs
-        on
-            latest_runs.feed = 'online_payment'
-            and feed_rows.period = latest_runs.period
-            and feed_rows.unit_code = latest_runs.unit_code
-            and feed_rows.run_id = latest_runs.run_id
-),
-
-digitised as (
-    select feed_rows.*
-    from {{ ref('stg_portal766__dossier_digitized') }} as feed_rows
-    inner join latest_runs
-        on
-            latest_runs.feed = 'dossier_digitized'
-            and feed_rows.period = latest_runs.period
-            and feed_rows.unit_code = latest_runs.unit_code
-            and feed_rows.run_id = latest_runs.run_id
-),
-
+    {{ feed }} as (
+        select feed_rows.*
+        from {{ ref('stg_portal766__' ~ feed) }} as feed_rows
+        inner join {{ feed }}_runs as latest
+            on
+                feed_rows.period = latest.period
+                and feed_rows.unit_code = latest.unit_code
+                and feed_rows.run_id = latest.run_id
+    ),
+{% endfor %}
 portal_counts as (
     select
         '766-1.4' as kpi_id,
@@ -99,7 +44,7 @@ portal_counts as (
         cast(greatest(coalesce(reported_received_count, 0), received_count) as double precision)
             as denominator,
         1e-9 as tolerance
-    from dvc
+    from dvc_progress
     union all
     select
         '766-2.1' as kpi_id,
@@ -108,7 +53,7 @@ portal_counts as (
         on_time_count,
         received_count,
         1e-9 as tolerance
-    from dvc
+    from dvc_progress
     union all
     -- The feed gives the mean rounded to 0.01 day, not the sum.
     select
@@ -118,7 +63,7 @@ portal_counts as (
         avg_processing_days * completed_count as numerator,
         completed_count as denominator,
         0.005 + 1e-9 as tolerance
-    from dvc
+    from dvc_progress
     union all
     select
         '766-3.3r' as kpi_id,
@@ -127,7 +72,7 @@ portal_counts as (
         channel_online_count,
         received_count,
         1e-9 as tolerance
-    from online
+    from provide_online
     union all
     select
         '766-3.6' as kpi_id,
@@ -136,7 +81,7 @@ portal_counts as (
         paid_online_count,
         received_count,
         1e-9 as tolerance
-    from payment
+    from online_payment
     union all
     select
         '766-4.2' as kpi_id,
@@ -145,7 +90,7 @@ portal_counts as (
         digitised_count,
         received_count,
         1e-9 as tolerance
-    from digitised
+    from dossier_digitized
     union all
     select
         '766-4.3' as kpi_id,
@@ -154,7 +99,7 @@ portal_counts as (
         reused_count,
         received_count,
         1e-9 as tolerance
-    from digitised
+    from dossier_digitized
 ),
 
 portal as (
