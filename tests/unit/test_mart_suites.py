@@ -20,3 +20,7 @@ def test_the_dbt_contract_is_read() -> None:
     alerts = contracts["alerts"].columns
     assert "source_failing" in (alerts["alert_rule"].accepted_values or [])
     assert alerts["alert_rule"].not_null
+    # A test of some rows only (`where`) is the build's: the gate would judge every row.
+    clauses = contracts["kpi_rule_clauses"].columns
+    assert clauses["is_interpretation"].not_null
+    assert not clauses["reference"].not_null and not clauses["alternative"].not_null
