@@ -12,23 +12,45 @@ teachers as (
     order by school_year asc, term_code asc, school_code asc, run_id desc, source_file desc
 ),
 
+-- A workbook landed again replaces its earlier landing whole: a grade row the corrected file
+-- dropped no longer counts.
+latest_class_runs as (
+    select
+        school_year,
+        term_code,
+        school_code,
+        source_file,
+        max(run_id) as run_id
+    from {{ ref('stg_education_exports__classes') }}
+    group by school_year, term_code, school_code, source_file
+),
+
+latest_class_rows as (
+    select class_rows.*
+    from {{ ref('stg_education_exports__classes') }} as class_rows
+    inner join latest_class_runs
+        on
+            class_rows.school_year = latest_class_runs.school_year
+            and class_rows.term_code = latest_class_runs.term_code
+            and class_rows.school_code = latest_class_runs.school_code
+            and class_rows.source_file = latest_class_runs.source_file
+            and class_rows.run_id = latest_class_runs.run_id
+),
+
+latest_classes as (
+    select distinct on (school_year, term_code, school_code, grade) *
+    from latest_class_rows
+    order by
+        school_year asc, term_code asc, school_code asc, grade asc, run_id desc, source_file desc
+),
+
 classes as (
     select
         school_year,
         term_code,
         school_code,
         sum(classes) as classes
-    from (
-        select distinct on (school_year, term_code, school_code, grade) *
-        from {{ ref('stg_education_exports__classes') }}
-        order by
-            school_year asc,
-            term_code asc,
-            school_code asc,
-            grade asc,
-            run_id desc,
-            source_file desc
-    ) as latest_classes
+    from latest_classes
     group by school_year, term_code, school_code
 )
 
