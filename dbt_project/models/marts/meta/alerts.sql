@@ -16,7 +16,10 @@ with contacts as (
         lead(contact_at) over (
             partition by station_code order by contact_at
         ) as next_contact_at,
-        max(contact_at) over (partition by contact_interval) as horizon_at
+        -- The IoT domain's horizon, water stations and traps alike: judged against the
+        -- newest trap count alone, a trap that missed a night the others sent (due at 06:00,
+        -- the water stations heard until 23:00) was not silent, and all traps quiet froze it.
+        max(contact_at) over () as horizon_at
     from {{ ref('int_iot__station_contacts') }}
 ),
 
