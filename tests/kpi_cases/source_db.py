@@ -13,7 +13,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +31,17 @@ _HO_SO_COLUMNS = [name for name, _ in TABLES["HoSo"]]
 # system last changed the row, its updated_at, unless the case says otherwise.
 _EVENT_DATES = ("NgayNopHoSo", "NgayTiepNhan", "NgayKetThucXuLy", "NgayTra", "NgayTuChoi")
 _DATE_COLUMNS = {*_EVENT_DATES, "NgayHenTra", "NgayXuLy"}
+# The seven content elements of a public entry (CongKhaiTTHC): each is 1 unless the case names
+# it in `lacks`, so a row says only what its publication left out.
+_CONTENT_FLAGS = (
+    "CoTenThuTuc",
+    "CoTrinhTu",
+    "CoCachThuc",
+    "CoThanhPhanHoSo",
+    "CoThoiHan",
+    "CoDoiTuong",
+    "CoCoQuan",
+)
 
 
 @dataclass(frozen=True)
@@ -79,6 +90,11 @@ def _source_values(values: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def source_day(value: str | None) -> str | None:
+    """``yyyy-mm-dd`` as the catalogue tables' yyyyMMdd text (their dates carry no time)."""
+    return None if value is None else date.fromisoformat(str(value)).strftime("%Y%m%d")
+
+
 def load_cases(path: Path = DOSSIERS) -> dict[str, Any]:
     with path.open(encoding="utf-8") as handle:
         loaded: dict[str, Any] = yaml.safe_load(handle)
@@ -108,7 +124,31 @@ def source_rows(cases: dict[str, Any]) -> SourceRows:
             if later is not None:
                 values = None if later == "deleted" else _source_values(later)
                 rows.changes.append(Change("PhanAnhKienNghi", "MaPAKN", petition["MaPAKN"], values))
+        for publication in case.get("publications", []):
+            _add_publication(rows, publication)
     return rows
+
+
+def _add_publication(rows: SourceRows, publication: dict[str, Any]) -> None:
+    """A publication decision (QuyetDinhCongBo) and, when it was made public (``public``), its
+    entry on the national procedure database (CongKhaiTTHC), sharing MaCongBo and MaTTHC."""
+    keys = {"MaCongBo": publication["MaCongBo"], "MaTTHC": publication["MaTTHC"]}
+    rows.add(
+        "QuyetDinhCongBo",
+        **keys,
+        SoQuyetDinh=publication["SoQuyetDinh"],
+        NgayQuyetDinh=source_day(publication["NgayQuyetDinh"]),
+        NgayHieuLucVanBan=source_day(publication["NgayHieuLucVanBan"]),
+    )
+    public = publication.get("public")
+    if public is None:
+        return
+    lacks = set(public.get("lacks", []))
+    unknown = lacks - set(_CONTENT_FLAGS)
+    if unknown:
+        raise ValueError(f"{publication['MaCongBo']}: no content flag(s) {sorted(unknown)}")
+    flags = {name: 0 if name in lacks else 1 for name in _CONTENT_FLAGS}
+    rows.add("CongKhaiTTHC", **keys, NgayCongKhai=source_day(public["NgayCongKhai"]), **flags)
 
 
 def _add_dossier(

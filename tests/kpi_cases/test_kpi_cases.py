@@ -3,15 +3,17 @@
 The one-stop cases (one_stop/dossiers.yaml) become the one-stop-shop system's own database (a
 SQLite file in its layout, source_db.py); the IoT cases (iot/stations.yaml) the stations' daily
 CSV dumps and MQTT messages (iot_source.py); the education cases (education/schools.yaml) the
-term exports' Excel workbooks (education_source.py). The real connectors land them into one
+term exports' Excel workbooks (education_source.py); the health cases (health/claims.yaml) the
+hospitals' XML 130 claim files (health_source.py). The real connectors land them into one
 throwaway IOC_HOME: ``sql``, ``files``, and ``mqtt`` draining what was published on the
 Mosquitto broker at 127.0.0.1:1883 under topics and a session of this run's own. The cases'
-later changes are made (rows changed, a day's dump rewritten, a workbook corrected) and
-everything lands again, as the scheduled extracts would; dbt builds ``fct_kpi_value`` and
-``meta.alerts`` with everything they read, once per engine (PostgreSQL after the lake is copied
-into a scratch database, as tests/integration/test_postgres_portability.py does); then every
-cell of */expected.yaml, computed by hand from the written rule, is compared, and the IoT
-stations silent now (meta.alerts) with iot/expected.yaml's list.
+later changes are made (rows changed, a day's dump rewritten, a workbook corrected, a claim
+file dropped) and everything lands again, as the scheduled extracts would; dbt builds
+``fct_kpi_value`` and ``meta.alerts`` with everything they read, once per engine (PostgreSQL
+after the lake is copied into a scratch database, as
+tests/integration/test_postgres_portability.py does); then every cell of */expected.yaml,
+computed by hand from the written rule, is compared, and the IoT stations silent now
+(meta.alerts) with iot/expected.yaml's list.
 
 The coverage tests hold the cases to the rule set: every clause of
 dbt_project/seeds/kpi/kpi_rule_clauses_seed.csv is covered by a case (``covers``) or listed in
@@ -48,6 +50,7 @@ from tests.kpi_cases.education_source import (
     load_education_cases,
     write_exports,
 )
+from tests.kpi_cases.health_source import HEALTH_DIR, load_health_cases, write_claims
 from tests.kpi_cases.iot_source import (
     IOT_DIR,
     forget_session,
@@ -68,6 +71,7 @@ EXPECTED_FILES = (
     CASES_DIR / "expected.yaml",
     IOT_DIR / "expected.yaml",
     EDUCATION_DIR / "expected.yaml",
+    HEALTH_DIR / "expected.yaml",
 )
 NOT_YET_COVERED = Path(__file__).parent / "not_yet_covered.yaml"
 CLAUSES = REPO_ROOT / "dbt_project" / "seeds" / "kpi" / "kpi_rule_clauses_seed.csv"
@@ -200,6 +204,9 @@ def landed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Landed]:
     exports = root / "exports"
     schools = load_education_cases()
     write_exports(exports, schools, "first")
+    claims_inbox = root / "xml130"
+    claims = load_health_cases()
+    write_claims(claims_inbox, claims, "first")
     quarantined: dict[str, list[dict[str, int]]] = {}
 
     def land(settings: Settings, name: str) -> None:
@@ -211,6 +218,7 @@ def landed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Landed]:
         patch.setenv("IOC_ONE_STOP_URL", f"sqlite://{database}")
         patch.setenv("IOC_IOT_CSV_DIR", str(inbox))
         patch.setenv("IOC_EDUCATION_EXPORTS_DIR", str(exports))
+        patch.setenv("IOC_HEALTH_XML130_INBOX", str(claims_inbox))
         patch.setenv("IOC_MQTT_URL", "mqtt://{}:{}".format(*MQTT_BROKER))
         # The MQTT topics (iochub/<prefix>/...) and the connector's session are this run's own:
         # neither the demo's publisher nor another run's messages reach them.
@@ -239,12 +247,15 @@ def landed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Landed]:
             land(settings, "one_stop")
             land(settings, "iot_csv_backfill")
             land(settings, "education_exports")
+            land(settings, "health_xml130")
             apply_changes(database, rows)
             write_dumps(inbox, stations, "later")
             write_exports(exports, schools, "later")
+            write_claims(claims_inbox, claims, "later")
             land(settings, "one_stop")
             land(settings, "iot_csv_backfill")
             land(settings, "education_exports")
+            land(settings, "health_xml130")
             land_mqtt()
         finally:
             forget_session(*MQTT_BROKER, client_id)

@@ -1,0 +1,179 @@
+"""The hand-written health cases as the hospitals' XML 130 claim files.
+
+``health/claims.yaml`` holds, per file, its header (facility, NGAYLAP) and the XML1 (TONG_HOP)
+fields that matter to each episode, in the source's own text; this module writes each file in
+the layout the conformance corpus documents (tests/conformance/xml130/, ``GIAMDINHHS`` wrapper,
+one ``HOSO`` per episode, each table's document base64-encoded in ``NOIDUNGFILE``) into the
+inbox the ``health_xml130`` connector reads. The fields a case does not give take the defaults
+of the claims file (one outpatient visit, the conformance corpus's patient), so every file
+carries the whole XML1 field set a facility's system sends. A file's ``defect`` breaks it the
+way a failed transfer does: ``invalid_base64`` (a character outside the alphabet in its last
+payload) or ``truncated`` (cut off in its last payload).
+"""
+
+from __future__ import annotations
+
+import base64
+from pathlib import Path
+from typing import Any
+from xml.sax.saxutils import escape
+
+import yaml
+
+HEALTH_DIR = Path(__file__).parent / "health"
+CLAIMS = HEALTH_DIR / "claims.yaml"
+
+# Bảng 1 (TONG_HOP) in the order of the conformance corpus's records ([130]/[4750]/[3176]).
+_XML1_TAGS = [
+    "MA_LK",
+    "STT",
+    "MA_BN",
+    "HO_TEN",
+    "SO_CCCD",
+    "NGAY_SINH",
+    "GIOI_TINH",
+    "NHOM_MAU",
+    "MA_QUOCTICH",
+    "MA_DANTOC",
+    "MA_NGHE_NGHIEP",
+    "DIA_CHI",
+    "MATINH_CU_TRU",
+    "MAHUYEN_CU_TRU",
+    "MAXA_CU_TRU",
+    "DIEN_THOAI",
+    "MA_THE_BHYT",
+    "MA_DKBD",
+    "GT_THE_TU",
+    "GT_THE_DEN",
+    "NGAY_MIEN_CCT",
+    "LY_DO_VV",
+    "LY_DO_VNT",
+    "MA_LY_DO_VNT",
+    "CHAN_DOAN_VAO",
+    "CHAN_DOAN_RV",
+    "MA_BENH_CHINH",
+    "MA_BENH_KT",
+    "MA_BENH_YHCT",
+    "MA_PTTT_QT",
+    "MA_DOITUONG_KCB",
+    "MA_NOI_DI",
+    "MA_NOI_DEN",
+    "MA_TAI_NAN",
+    "NGAY_VAO",
+    "NGAY_VAO_NOI_TRU",
+    "NGAY_RA",
+    "GIAY_CHUYEN_TUYEN",
+    "SO_NGAY_DTRI",
+    "PP_DIEU_TRI",
+    "KET_QUA_DTRI",
+    "MA_LOAI_RV",
+    "GHI_CHU",
+    "NGAY_TTOAN",
+    "T_THUOC",
+    "T_VTYT",
+    "T_TONGCHI_BV",
+    "T_TONGCHI_BH",
+    "T_BNTT",
+    "T_BNCCT",
+    "T_BHTT",
+    "T_NGUONKHAC",
+    "T_BHTT_GDV",
+    "NAM_QT",
+    "THANG_QT",
+    "MA_LOAI_KCB",
+    "MA_KHOA",
+    "MA_CSKCB",
+    "MA_KHUVUC",
+    "CAN_NANG",
+    "CAN_NANG_CON",
+    "NAM_NAM_LIEN_TUC",
+    "NGAY_TAI_KHAM",
+    "MA_HSBA",
+    "MA_TTDV",
+    "DU_PHONG",
+]
+# Bảng check-in (XML0, CHI_TIEU_TRANG_THAI_KCB): sent when the patient arrives; no table of
+# the source declares it, so it is only base64-checked.
+_XML0_TAGS = ["MA_LK", "STT", "NGAY_VAO", "NGAY_VAO_NOI_TRU", "MA_LOAI_KCB", "MA_CSKCB"]
+
+
+def load_health_cases(path: Path = CLAIMS) -> dict[str, Any]:
+    with path.open(encoding="utf-8") as handle:
+        loaded: dict[str, Any] = yaml.safe_load(handle)
+    return loaded
+
+
+def _document(path: tuple[str, ...], tags: list[str], values: dict[str, Any]) -> str:
+    """A table's document: the record's fields nested in ``path`` (root first); a field
+    without a value is sent as an empty element, as the facilities' systems do."""
+    body = "".join(
+        f"<{tag}>{escape(str(values[tag]))}</{tag}>" if values.get(tag) is not None else f"<{tag}/>"
+        for tag in tags
+    )
+    for element in reversed(path):
+        body = f"<{element}>{body}</{element}>"
+    return f'<?xml version="1.0" encoding="utf-8"?>{body}'
+
+
+def _payload(document: str) -> str:
+    return base64.b64encode(document.encode("utf-8")).decode("ascii")
+
+
+def _episode_fields(
+    defaults: dict[str, Any], file: dict[str, Any], episode: dict[str, Any]
+) -> dict[str, Any]:
+    values = {**defaults, "MA_CSKCB": file["facility"], **episode}
+    # Settled when discharged, in the month of discharge (NGAY_TTOAN, NAM_QT, THANG_QT).
+    discharged = str(values.get("NGAY_RA") or values["NGAY_VAO"])
+    values.setdefault("NGAY_TTOAN", discharged)
+    values.setdefault("NAM_QT", discharged[:4])
+    values.setdefault("THANG_QT", str(int(discharged[4:6])))
+    values.setdefault("MA_HSBA", f"HS{values['MA_LK'][2:]}")
+    return values
+
+
+def file_text(cases: dict[str, Any], file: dict[str, Any]) -> str:
+    """One wrapper: a HOSO per episode (XML1) and per check-in without a claim yet (XML0)."""
+    hosos = []
+    for episode in file.get("episodes", []):
+        values = _episode_fields(cases["defaults"], file, episode)
+        hosos.append(("XML1", _payload(_document(("TONG_HOP",), _XML1_TAGS, values))))
+    for check_in in file.get("check_ins", []):
+        values = {"STT": 1, "MA_CSKCB": file["facility"], **check_in}
+        path = ("CHI_TIEU_TRANG_THAI_KCB", "DSACH_TRANG_THAI_KCB", "TRANG_THAI_KCB")
+        hosos.append(("XML0", _payload(_document(path, _XML0_TAGS, values))))
+    defect = file.get("defect")
+    if defect == "invalid_base64":
+        kind, payload = hosos[-1]
+        hosos[-1] = (kind, payload[:40] + "@" + payload[40:])
+    parts = [
+        '<?xml version="1.0" encoding="utf-8"?>\n<GIAMDINHHS>',
+        f"<THONGTINDONVI><MACSKCB>{file['facility']}</MACSKCB></THONGTINDONVI>",
+        f"<THONGTINHOSO><NGAYLAP>{file['created']}</NGAYLAP>",
+        f"<SOLUONGHOSO>{len(hosos)}</SOLUONGHOSO><DANHSACHHOSO>",
+    ]
+    parts += [
+        f"<HOSO><FILEHOSO><LOAIHOSO>{kind}</LOAIHOSO><NOIDUNGFILE>{payload}</NOIDUNGFILE>"
+        "</FILEHOSO></HOSO>"
+        for kind, payload in hosos
+    ]
+    parts.append("</DANHSACHHOSO></THONGTINHOSO></GIAMDINHHS>\n")
+    text = "\n".join(parts)
+    if defect == "truncated":
+        # The transfer stopped half-way through the last payload.
+        text = text[: text.rindex("<NOIDUNGFILE>") + len("<NOIDUNGFILE>") + 60]
+    elif defect not in (None, "invalid_base64"):
+        raise ValueError(f"{file['name']}: unknown defect {defect!r}")
+    return text
+
+
+def write_claims(inbox: Path, cases: dict[str, Any], landing: str) -> int:
+    """Drop the files of one landing (``first`` or ``later``) into the inbox; files written."""
+    inbox.mkdir(parents=True, exist_ok=True)
+    written = 0
+    for file in cases["files"]:
+        if file.get("landing", "first") != landing:
+            continue
+        (inbox / f"{file['name']}.xml").write_text(file_text(cases, file), encoding="utf-8")
+        written += 1
+    return written
