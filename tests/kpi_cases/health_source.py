@@ -20,78 +20,11 @@ from xml.sax.saxutils import escape
 
 import yaml
 
+from tests.property.xml130_files import XML1_FIELDS
+
 HEALTH_DIR = Path(__file__).parent / "health"
 CLAIMS = HEALTH_DIR / "claims.yaml"
 
-# Bảng 1 (TONG_HOP) in the order of the conformance corpus's records ([130]/[4750]/[3176]).
-_XML1_TAGS = [
-    "MA_LK",
-    "STT",
-    "MA_BN",
-    "HO_TEN",
-    "SO_CCCD",
-    "NGAY_SINH",
-    "GIOI_TINH",
-    "NHOM_MAU",
-    "MA_QUOCTICH",
-    "MA_DANTOC",
-    "MA_NGHE_NGHIEP",
-    "DIA_CHI",
-    "MATINH_CU_TRU",
-    "MAHUYEN_CU_TRU",
-    "MAXA_CU_TRU",
-    "DIEN_THOAI",
-    "MA_THE_BHYT",
-    "MA_DKBD",
-    "GT_THE_TU",
-    "GT_THE_DEN",
-    "NGAY_MIEN_CCT",
-    "LY_DO_VV",
-    "LY_DO_VNT",
-    "MA_LY_DO_VNT",
-    "CHAN_DOAN_VAO",
-    "CHAN_DOAN_RV",
-    "MA_BENH_CHINH",
-    "MA_BENH_KT",
-    "MA_BENH_YHCT",
-    "MA_PTTT_QT",
-    "MA_DOITUONG_KCB",
-    "MA_NOI_DI",
-    "MA_NOI_DEN",
-    "MA_TAI_NAN",
-    "NGAY_VAO",
-    "NGAY_VAO_NOI_TRU",
-    "NGAY_RA",
-    "GIAY_CHUYEN_TUYEN",
-    "SO_NGAY_DTRI",
-    "PP_DIEU_TRI",
-    "KET_QUA_DTRI",
-    "MA_LOAI_RV",
-    "GHI_CHU",
-    "NGAY_TTOAN",
-    "T_THUOC",
-    "T_VTYT",
-    "T_TONGCHI_BV",
-    "T_TONGCHI_BH",
-    "T_BNTT",
-    "T_BNCCT",
-    "T_BHTT",
-    "T_NGUONKHAC",
-    "T_BHTT_GDV",
-    "NAM_QT",
-    "THANG_QT",
-    "MA_LOAI_KCB",
-    "MA_KHOA",
-    "MA_CSKCB",
-    "MA_KHUVUC",
-    "CAN_NANG",
-    "CAN_NANG_CON",
-    "NAM_NAM_LIEN_TUC",
-    "NGAY_TAI_KHAM",
-    "MA_HSBA",
-    "MA_TTDV",
-    "DU_PHONG",
-]
 # Bảng check-in (XML0, CHI_TIEU_TRANG_THAI_KCB): sent when the patient arrives; no table of
 # the source declares it, so it is only base64-checked.
 _XML0_TAGS = ["MA_LK", "STT", "NGAY_VAO", "NGAY_VAO_NOI_TRU", "MA_LOAI_KCB", "MA_CSKCB"]
@@ -137,7 +70,7 @@ def file_text(cases: dict[str, Any], file: dict[str, Any]) -> str:
     hosos = []
     for episode in file.get("episodes", []):
         values = _episode_fields(cases["defaults"], file, episode)
-        hosos.append(("XML1", _payload(_document(("TONG_HOP",), _XML1_TAGS, values))))
+        hosos.append(("XML1", _payload(_document(("TONG_HOP",), XML1_FIELDS, values))))
     for check_in in file.get("check_ins", []):
         values = {"STT": 1, "MA_CSKCB": file["facility"], **check_in}
         path = ("CHI_TIEU_TRANG_THAI_KCB", "DSACH_TRANG_THAI_KCB", "TRANG_THAI_KCB")
