@@ -26,10 +26,10 @@ from simulator.education.workbooks import (
     SheetData,
     write_workbook,
 )
+from tests.kpi_cases.case_source import CaseSource
 
 EDUCATION_DIR = Path(__file__).parent / "education"
 SCHOOLS = EDUCATION_DIR / "schools.yaml"
-STAGES = ("first", "later")
 _TERM_FIELDS = {"workbook", "sends", "pupils", "teachers", "digital", "later"}
 
 
@@ -114,3 +114,11 @@ def write_exports(folder: Path, cases: dict[str, Any], stage: str) -> int:
         write_workbook(folder / workbook, _sheets(workbook, entries), export_date(workbook), None)
         written += 1
     return written
+
+
+CASE_SOURCE = CaseSource(
+    folder="exports",
+    env=lambda folder: {"IOC_EDUCATION_EXPORTS_DIR": str(folder)},
+    write=lambda folder, stage: write_exports(folder, load_education_cases(), stage),
+    sources=("education_exports",),
+)

@@ -20,6 +20,7 @@ from xml.sax.saxutils import escape
 
 import yaml
 
+from tests.kpi_cases.case_source import CaseSource
 from tests.property.xml130_files import XML1_FIELDS
 
 HEALTH_DIR = Path(__file__).parent / "health"
@@ -110,3 +111,11 @@ def write_claims(inbox: Path, cases: dict[str, Any], landing: str) -> int:
         (inbox / f"{file['name']}.xml").write_text(file_text(cases, file), encoding="utf-8")
         written += 1
     return written
+
+
+CASE_SOURCE = CaseSource(
+    folder="xml130",
+    env=lambda folder: {"IOC_HEALTH_XML130_INBOX": str(folder)},
+    write=lambda folder, stage: write_claims(folder, load_health_cases(), stage),
+    sources=("health_xml130",),
+)

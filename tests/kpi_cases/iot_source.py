@@ -23,6 +23,7 @@ import yaml
 
 from simulator.iot.generate import INSECT_COLUMNS, SPECIES, WATER_COLUMNS
 from simulator.iot.publisher import topic
+from tests.kpi_cases.case_source import STAGES, CaseSource
 
 IOT_DIR = Path(__file__).parent / "iot"
 STATIONS = IOT_DIR / "stations.yaml"
@@ -40,7 +41,6 @@ REGISTER_COLUMNS = [
 WATER_DEFAULTS = {"ph": 7.2, "do_mg_l": 7.5, "temperature_c": 29.0, "water_level_cm": 120}
 NIGHT_DEFAULTS = {"WBPH": 40, "GLH": 30, "RLF": 20, "YSB": 10, "RBG": 5}
 REORGANISATION = datetime(2025, 7, 1)
-STAGES = ("first", "later")  # the dump as first landed, and as rewritten before the second
 
 
 @dataclass
@@ -208,3 +208,11 @@ def forget_session(host: str, port: int, client_id: str) -> None:
     client.connect(host, port)
     client.loop(timeout=0.5)
     client.disconnect()
+
+
+CASE_SOURCE = CaseSource(
+    folder="iot",
+    env=lambda folder: {"IOC_IOT_CSV_DIR": str(folder)},
+    write=lambda folder, stage: write_dumps(folder, iot_rows(load_iot_cases()), stage),
+    sources=("iot_csv_backfill",),
+)

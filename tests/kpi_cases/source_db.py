@@ -20,6 +20,7 @@ from typing import Any
 import yaml
 
 from simulator.public_services.store import TABLES
+from tests.kpi_cases.case_source import CaseSource
 
 CASES_DIR = Path(__file__).parent / "one_stop"
 DOSSIERS = CASES_DIR / "dossiers.yaml"
@@ -254,3 +255,21 @@ def apply_changes(path: Path, rows: SourceRows) -> int:
             )
     db.close()
     return len(rows.changes)
+
+
+def _write_stage(folder: Path, stage: str) -> None:
+    """The database as it stands at ``stage``: written whole first, then the ``later`` changes."""
+    rows = source_rows(load_cases())
+    if stage == "first":
+        folder.mkdir(parents=True, exist_ok=True)
+        write_sqlite(folder / "one_stop.sqlite", rows)
+    else:
+        apply_changes(folder / "one_stop.sqlite", rows)
+
+
+CASE_SOURCE = CaseSource(
+    folder="one_stop",
+    env=lambda folder: {"IOC_ONE_STOP_URL": f"sqlite://{folder / 'one_stop.sqlite'}"},
+    write=_write_stage,
+    sources=("one_stop",),
+)

@@ -45,34 +45,18 @@ from connectors.extract import extract_source, run_extract
 from connectors.registry import expand_placeholders, load_registry
 from iochub.settings import REPO_ROOT, Settings, get_settings
 from iochub.warehouse import dbt_args, prepare_build
-from tests.kpi_cases.education_source import (
-    EDUCATION_DIR,
-    load_education_cases,
-    write_exports,
-)
-from tests.kpi_cases.health_source import HEALTH_DIR, load_health_cases, write_claims
-from tests.kpi_cases.iot_source import (
-    IOT_DIR,
-    forget_session,
-    iot_rows,
-    load_iot_cases,
-    publish,
-    write_dumps,
-)
-from tests.kpi_cases.source_db import (
-    CASES_DIR,
-    apply_changes,
-    load_cases,
-    source_rows,
-    write_sqlite,
-)
+from tests.kpi_cases import education_source, health_source, iot_source, source_db
+from tests.kpi_cases.case_source import STAGES, CaseSource
+from tests.kpi_cases.iot_source import forget_session, iot_rows, load_iot_cases, publish
 
-EXPECTED_FILES = (
-    CASES_DIR / "expected.yaml",
-    IOT_DIR / "expected.yaml",
-    EDUCATION_DIR / "expected.yaml",
-    HEALTH_DIR / "expected.yaml",
+# The source systems the cases are written into, landed in this order after each stage.
+CASE_SOURCES: tuple[CaseSource, ...] = (
+    source_db.CASE_SOURCE,
+    iot_source.CASE_SOURCE,
+    education_source.CASE_SOURCE,
+    health_source.CASE_SOURCE,
 )
+EXPECTED_FILES = sorted(Path(__file__).parent.glob("*/expected.yaml"))
 NOT_YET_COVERED = Path(__file__).parent / "not_yet_covered.yaml"
 CLAUSES = REPO_ROOT / "dbt_project" / "seeds" / "kpi" / "kpi_rule_clauses_seed.csv"
 PG_SERVER = "postgresql://postgres@127.0.0.1:5432"
@@ -194,19 +178,7 @@ class Landed:
 def landed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Landed]:
     """The cases landed by the real extracts, before and after their later changes."""
     root = tmp_path_factory.mktemp("kpi_cases")
-    database = root / "one_stop.sqlite"
-    rows = source_rows(load_cases())
-    write_sqlite(database, rows)
-    inbox = root / "iot"
-    inbox.mkdir()
-    stations = iot_rows(load_iot_cases())
-    write_dumps(inbox, stations, "first")
-    exports = root / "exports"
-    schools = load_education_cases()
-    write_exports(exports, schools, "first")
-    claims_inbox = root / "xml130"
-    claims = load_health_cases()
-    write_claims(claims_inbox, claims, "first")
+    stations = iot_rows(load_iot_cases())  # their MQTT copies; the dumps are a CaseSource
     quarantined: dict[str, list[dict[str, int]]] = {}
 
     def land(settings: Settings, name: str) -> None:
@@ -215,10 +187,9 @@ def landed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Landed]:
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("IOC_HOME", str(root / "home"))
-        patch.setenv("IOC_ONE_STOP_URL", f"sqlite://{database}")
-        patch.setenv("IOC_IOT_CSV_DIR", str(inbox))
-        patch.setenv("IOC_EDUCATION_EXPORTS_DIR", str(exports))
-        patch.setenv("IOC_HEALTH_XML130_INBOX", str(claims_inbox))
+        for system in CASE_SOURCES:
+            for name, value in system.env(root / system.folder).items():
+                patch.setenv(name, value)
         patch.setenv("IOC_MQTT_URL", "mqtt://{}:{}".format(*MQTT_BROKER))
         # The MQTT topics (iochub/<prefix>/...) and the connector's session are this run's own:
         # neither the demo's publisher nor another run's messages reach them.
@@ -244,18 +215,13 @@ def landed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Landed]:
             land_mqtt()
             published = publish(*MQTT_BROKER, settings.sim_topic_root, stations.messages)
             assert published == len(stations.messages), "the broker did not take every message"
-            land(settings, "one_stop")
-            land(settings, "iot_csv_backfill")
-            land(settings, "education_exports")
-            land(settings, "health_xml130")
-            apply_changes(database, rows)
-            write_dumps(inbox, stations, "later")
-            write_exports(exports, schools, "later")
-            write_claims(claims_inbox, claims, "later")
-            land(settings, "one_stop")
-            land(settings, "iot_csv_backfill")
-            land(settings, "education_exports")
-            land(settings, "health_xml130")
+            for stage in STAGES:
+                for system in CASE_SOURCES:
+                    (root / system.folder).mkdir(exist_ok=True)
+                    system.write(root / system.folder, stage)
+                for system in CASE_SOURCES:
+                    for name in system.sources:
+                        land(settings, name)
             land_mqtt()
         finally:
             forget_session(*MQTT_BROKER, client_id)
