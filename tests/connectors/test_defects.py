@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import duckdb
 
-from connectors.extract import run_extract
+from connectors.landing import read_manifests
 from iochub.settings import Settings
 
 # defect kind → quarantine reason, for the kinds a record (or a whole file) is rejected for.
@@ -26,17 +26,25 @@ REJECTED = {
 FILE_LEVEL = {"malformed_xml", "invalid_base64"}
 
 
-def test_xml130_defects_are_quarantined_with_their_reason(lake_home: Settings) -> None:
-    manifest = run_extract("health_xml130", lake_home)
+def test_xml130_defects_are_quarantined_with_their_reason(province_warehouse: Settings) -> None:
+    """Read from the session's landing (``province_warehouse`` landed every source once):
+    landing the province's claim files again here would cost minutes for nothing."""
+    lake_home = province_warehouse
     lake = lake_home.lake_dir
+    quarantined = [
+        str(lake / manifest.quarantine_path)
+        for manifest in read_manifests(lake_home, "health_xml130")
+        if manifest.quarantine_path
+    ]
+    assert quarantined, "nothing of the claim files was quarantined"
     con = duckdb.connect()
     defects = con.execute(
         "SELECT kind, record_key FROM read_parquet(?) WHERE source = 'xml130'",
         [str(lake_home.sim_dir / "defects.parquet")],
     ).fetchall()
     quarantine = con.execute(
-        "SELECT reason, item, table_name FROM read_parquet(?)",
-        [str(lake / manifest.quarantine_path)] if manifest.quarantine_path else [""],
+        "SELECT reason, item, table_name FROM read_parquet(?, union_by_name = true)",
+        [quarantined],
     ).fetchall()
     landed = {
         row[0]

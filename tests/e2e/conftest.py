@@ -6,6 +6,7 @@ Playwright Python package; Playwright's own browser download is never used (no i
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -72,10 +73,24 @@ def ioc_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
         yield Settings.from_env()
 
 
+@pytest.fixture(scope="session")
+def fixture_warehouse_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An IOC_HOME where the real pipeline landed the fixtures' claim files, built, gated and
+    published once per session; each module's ``serving_db`` copies it (a copy takes a second,
+    the pipeline over a minute)."""
+    home = tmp_path_factory.mktemp("fixture_warehouse")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("IOC_HOME", str(home))
+        settings = Settings.from_env()
+        seed_xml130_inbox(settings.sim_dir)
+        run_pipeline(settings, ["health_xml130"])
+        assert settings.serving_db.exists(), "the pipeline published no serving.duckdb"
+    return home
+
+
 @pytest.fixture(scope="module")
-def serving_db(ioc_home: Settings) -> Path:
-    """The published warehouse of ``ioc_home``, made by the real pipeline from the fixtures."""
-    seed_xml130_inbox(ioc_home.sim_dir)
-    run_pipeline(ioc_home, ["health_xml130"])
-    assert ioc_home.serving_db.exists(), "the pipeline published no serving.duckdb"
+def serving_db(ioc_home: Settings, fixture_warehouse_home: Path) -> Path:
+    """The published warehouse of ``ioc_home``, made by the real pipeline from the fixtures
+    (with its lake and data docs: the session's build, copied)."""
+    shutil.copytree(fixture_warehouse_home, ioc_home.home, symlinks=True, dirs_exist_ok=True)
     return ioc_home.serving_db

@@ -1,8 +1,11 @@
 """The whole chain through Airflow (``dag.test()``) on the demo province, with one source down.
 
+The hub has run before: its lake holds every source's landing so far (copied from the session's
+``province_warehouse``) except ``agri_bvtv01``, a system that never landed and is down today.
 Every ``extract__<source>`` DAG runs against the session's province (scale 0.01) while
 ``ioc sim down agri_bvtv01`` has closed that system's PostgreSQL database: its DAG retries
-(exponential backoff, shortened here) and fails alone, every other DAG lands. ``build_warehouse``
+(exponential backoff, shortened here) and fails alone, every other DAG lands what is new (or
+skips: nothing is). ``build_warehouse``
 then publishes; the freshness table shows the down source stale and failing with its error,
 an alert is open for it, and every KPI equals the ground truth — except the count of operating
 agriculture systems, which is one short in each month the down system had records: exactly what
@@ -14,6 +17,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 from collections.abc import Iterator
 
 import duckdb
@@ -32,9 +36,13 @@ RETRIES = 3
 
 
 @pytest.fixture(scope="module")
-def chain_home(province: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
-    """A fresh IOC_HOME on the session's province; Airflow's metadata database stays the
-    session's (Airflow reads its home once, at import)."""
+def chain_home(
+    province: Settings, province_warehouse: Settings, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Settings]:
+    """An IOC_HOME on the session's province with the session's landings but the down
+    system's, and no warehouse yet; Airflow's metadata database stays the session's (Airflow
+    reads its home once, at import). Landing the whole province again through Airflow would
+    cost minutes and prove what the session's landing already proved."""
     from iochub.airflow_services import prepare
 
     prepare(get_settings())
@@ -46,6 +54,9 @@ def chain_home(province: Settings, tmp_path_factory: pytest.TempPathFactory) -> 
         point_at_province(patch, province, home)
         patch.setenv("IOC_EXTRACT_RETRY_DELAY", "1")
         settings = get_settings()
+        shutil.copytree(
+            province_warehouse.lake_dir, settings.lake_dir, ignore=shutil.ignore_patterns(DOWN)
+        )
         for key, value in settings.tool_environment().items():
             if not key.startswith("AIRFLOW"):
                 patch.setenv(key, value)

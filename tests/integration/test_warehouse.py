@@ -2,9 +2,11 @@
 
 import hashlib
 import os
+import shutil
 import signal
 import subprocess
 import time
+from pathlib import Path
 
 import duckdb
 import pytest
@@ -12,7 +14,7 @@ import pytest
 from connectors.landing import new_run_id
 from expectations.gate import GateFailed, run_publish_gate
 from iochub.pipeline import run_pipeline
-from iochub.settings import Settings
+from iochub.settings import Settings, get_settings
 from iochub.warehouse import build_and_publish, dbt_args, gate_and_publish, prepare_build
 from simulator.fixtures import seed_xml130_inbox
 from tests.fixtures_truth import (
@@ -31,11 +33,27 @@ def _digest(path: str) -> str:
     return hashlib.sha256(open(path, "rb").read()).hexdigest()
 
 
-@pytest.fixture
-def built(home: Settings) -> Settings:
-    seed_xml130_inbox(home.sim_dir)
-    run_pipeline(home, ["health_xml130"])
+@pytest.fixture(scope="module")
+def built_once(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The fixture's claim files through the whole pipeline, once for the module."""
+    home = tmp_path_factory.mktemp("warehouse") / "home"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("IOC_HOME", str(home))
+        settings = get_settings()
+        seed_xml130_inbox(settings.sim_dir)
+        run_pipeline(settings, ["health_xml130"])
     return home
+
+
+@pytest.fixture
+def built(built_once: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
+    """A copy of that IOC_HOME for one test: the tests damage, rebuild or kill its warehouse,
+    and each must start from the same published state (a copy costs a second, a pipeline run
+    over a minute)."""
+    home = tmp_path / "home"
+    shutil.copytree(built_once, home, symlinks=True)
+    monkeypatch.setenv("IOC_HOME", str(home))
+    return get_settings()
 
 
 def test_serving_warehouse_equals_the_fixture_truth(built: Settings) -> None:
