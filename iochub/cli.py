@@ -176,30 +176,104 @@ def sources_check(
 @sources_app.command("new")
 def sources_new(
     name: str = typer.Argument(..., help="Source name, lower_snake_case (e.g. agri_dt10)."),
-    kind: str = typer.Option(..., "--kind", help="files | sql | rest | mqtt"),
     sector: str = typer.Option(
         ...,
         "--sector",
         help="health | public_services | education | agriculture | iot | statistics",
     ),
+    from_db: str | None = typer.Option(
+        None,
+        "--from-db",
+        help="Introspect a live database: postgresql://user@host/db, mysql:// or mariadb://, "
+        "sqlite:///path/file.sqlite or a .sqlite path (the URLs the sql kind accepts). Columns, "
+        "types, NOT NULL, primary key and comments are read, and up to 200 rows per table are "
+        "sampled to guess personal data, admin codes and dates kept as text. The URL becomes "
+        "the connection's default without its password.",
+    ),
+    tables: list[str] = typer.Option(
+        [],
+        "--table",
+        help="With --from-db: only this table (repeat, or a,b); schema.table for a PostgreSQL "
+        "schema other than the default. Default: every table.",
+    ),
+    from_file: Path | None = typer.Option(
+        None,
+        "--from-file",
+        help="Introspect a sample file of a drop folder: .csv, .json, .jsonl or .xlsx (one "
+        "table per sheet). The file's folder becomes the connection's default, its extension "
+        "the pattern.",
+    ),
+    from_url: str | None = typer.Option(
+        None,
+        "--from-url",
+        help="Introspect one page of a JSON API (GET, no credentials): the records are found "
+        "in the answer, paging parameters in the URL's query (page, page_size, offset, limit) "
+        "recognised. The URL's root becomes the connection's default, its path the endpoint.",
+    ),
+    kind: str | None = typer.Option(
+        None,
+        "--kind",
+        help="Without a sample: a blank, commented template of this kind (files | sql | rest "
+        "| mqtt) to fill in by hand.",
+    ),
     file_format: str = typer.Option(
-        "csv", "--format", help="files only: csv, json, jsonl, excel, xml130"
+        "csv", "--format", help="With --kind files: csv, json, jsonl, excel, xml130."
     ),
 ) -> None:
-    """Scaffold a source: registry YAML, dbt staging model and extract test (never overwrites)."""
-    from connectors.scaffold import ScaffoldError, scaffold
+    """Scaffold a source: declaration, staging model(s) and extract test (never overwrites).
 
+    With --from-db, --from-file or --from-url the system is introspected and the declaration
+    written complete; what was guessed (key, cursor, personal data, admin codes) is listed
+    and marked in the file for you to confirm. With --kind, a blank template.
+    """
+    from rich.markup import escape
+
+    from connectors.introspect import (
+        IntrospectionError,
+        introspect_database,
+        introspect_file,
+        introspect_url,
+    )
+    from connectors.scaffold import ScaffoldError, scaffold, scaffold_introspected, tables_of
+
+    ways = (from_db, from_file, from_url, kind)
+    if sum(way is not None for way in ways) != 1:
+        _fail("give one of --from-db, --from-file, --from-url (introspect) or --kind (template)")
+    if tables and not from_db:
+        _fail("--table goes with --from-db")
+    sources_dir = get_settings().sources_dir
+    # The project the registry belongs to: a copy of the project (IOC_SOURCES_DIR=<copy>/
+    # connectors/sources) gets its model and test too, never this checkout.
+    in_copy = sources_dir.parts[-2:] == ("connectors", "sources")
+    project = sources_dir.parent.parent if in_copy else REPO_ROOT
+    where = {
+        "sources_dir": sources_dir,
+        "dbt_project_dir": project / "dbt_project",
+        "tests_dir": project / "tests" / "connectors",
+    }
     try:
-        made = scaffold(
-            name, kind, sector, sources_dir=get_settings().sources_dir, file_format=file_format
-        )
-    except ScaffoldError as exc:
+        if kind is not None:
+            made = scaffold(name, kind, sector, file_format=file_format, **where)
+        else:
+            if from_db:
+                intro = introspect_database(from_db, tables_of(tables))
+            elif from_file:
+                intro = introspect_file(from_file)
+            else:
+                assert from_url is not None
+                intro = introspect_url(from_url)
+            made = scaffold_introspected(name, sector, intro, **where)
+    except (ScaffoldError, IntrospectionError) as exc:
         _fail(str(exc))
-    for path in (made.registry, made.staging, made.test):
+    for path in (made.registry, *made.models, made.test):
         console.print(f"created {path}")
+    for line in made.summary:
+        colour = "yellow" if "TODO" in line else "cyan" if "guessed" in line else "default"
+        console.print(f"[{colour}]{escape(line)}[/]")
     console.print(
-        "next: edit the YAML, then `ioc sources validate`, `ioc sources check "
-        f"{name}`, `ioc extract {name}` (docs/adding-a-source.md)"
+        "next: confirm the guesses in the YAML, then `ioc sources validate`, `ioc sources check "
+        f"{name}`, `.venv/bin/pytest {made.test}`, `ioc extract {name}`, `ioc dbt sources` "
+        "(docs/adding-a-source.md)"
     )
 
 

@@ -1,14 +1,21 @@
 """``ioc sources new`` and ``ioc sources check`` end to end.
 
-A files/csv source is scaffolded into a throwaway registry (IOC_SOURCES_DIR), validated, checked,
-fed CSV files and extracted by the real command: the rows landed and quarantined are counted
-against the files. ``check`` then runs against the demo province's real PostgreSQL, HTTP API
-and Mosquitto, with row counts compared to what the database holds, and must fail (exit 1)
-when a source cannot be reached.
+A SQLite database made here is introspected by ``ioc sources new --from-db`` into a throwaway
+copy of the project's layout: the declaration must be valid and land as written, and the test
+the command wrote must pass when pytest runs it. A files/csv template (``--kind``) is
+scaffolded into a throwaway registry (IOC_SOURCES_DIR), validated, checked, fed CSV files and
+extracted by the real command: the rows landed and quarantined are counted against the files.
+``check`` then runs against the demo province's real PostgreSQL, HTTP API and Mosquitto, with
+row counts compared to what the database holds, and must fail (exit 1) when a source cannot be
+reached.
 """
 
 from __future__ import annotations
 
+import os
+import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 import duckdb
@@ -17,7 +24,8 @@ import pytest
 from typer.testing import CliRunner
 
 from connectors.check import check_source
-from connectors.registry import load_registry, load_source
+from connectors.extract import run_extract
+from connectors.registry import PiiTreatment, load_registry, load_source
 from connectors.scaffold import ScaffoldError, scaffold
 from iochub.cli import app
 from iochub.settings import REPO_ROOT, Settings, get_settings
@@ -31,6 +39,115 @@ def own_registry(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
     monkeypatch.setenv("IOC_SOURCES_DIR", str(tmp_path / "sources"))
     monkeypatch.delenv(f"IOC_{NAME.upper()}_DIR", raising=False)
     return get_settings()
+
+
+def test_introspected_database_source_lands_and_its_test_passes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    name = "agri_scaffolded_db"
+    project = tmp_path / "project"  # a copy of the project's layout: registry, dbt, tests
+    sources_dir = project / "connectors" / "sources"
+    monkeypatch.setenv("IOC_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("IOC_SOURCES_DIR", str(sources_dir))
+    monkeypatch.delenv(f"IOC_{name.upper()}_URL", raising=False)
+    database = tmp_path / "planting.sqlite"
+    with sqlite3.connect(database) as lite:
+        lite.execute(
+            "CREATE TABLE dang_ky_trong (ma_dang_ky INTEGER PRIMARY KEY, ho_ten TEXT NOT NULL, "
+            "so_cccd TEXT NOT NULL, ma_xa TEXT NOT NULL, cay_trong TEXT, dien_tich_ha REAL, "
+            "updated_at TIMESTAMP NOT NULL)"
+        )
+        lite.executemany(
+            "INSERT INTO dang_ky_trong VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [
+                (
+                    i + 1,
+                    ("Nguyễn Văn An", "Trần Thị Bích", "Lê Văn Cường")[i % 3],
+                    f"0870{i:08d}",
+                    ("30280", "29959", "30001")[i % 3],
+                    "Lúa",
+                    1.5 + i,
+                    f"2025-03-{i + 1:02d} 10:00:00",
+                )
+                for i in range(20)
+            ],
+        )
+
+    result = CliRunner().invoke(
+        app, ["sources", "new", name, "--sector", "agriculture", "--from-db", str(database)]
+    )
+    assert result.exit_code == 0, result.output
+    printed = " ".join(result.output.split())  # rich wraps long lines
+    for guess in (
+        "key: ma_dang_ky (from the database)",
+        "guessed cursor updated_at",
+        "guessed pii: so_cccd: hmac",
+        "guessed pii: ho_ten: hmac",
+        "guessed admin code: ma_xa",
+    ):
+        assert guess in printed, guess
+
+    source = load_source(sources_dir / "agriculture" / f"{name}.yaml")
+    table = source.table("dang_ky_trong")
+    assert source.connection.default == f"sqlite://{database}"
+    assert table.primary_key == ["ma_dang_ky"]
+    assert table.incremental is not None and table.incremental.cursor == "updated_at"
+    assert table.incremental.lag_hours == 0
+    assert table.pii == {"ho_ten": PiiTreatment.HMAC, "so_cccd": PiiTreatment.HMAC}
+    assert table.columns["ma_xa"].admin_code and table.columns["ma_xa"].required
+    assert not table.columns["cay_trong"].required
+    assert table.columns["dien_tich_ha"].type == "decimal"
+    assert CliRunner().invoke(app, ["sources", "validate"]).exit_code == 0
+    staging = project / "dbt_project" / "models" / "staging" / "agriculture"
+    model = (staging / f"stg_{name}__dang_ky_trong.sql").read_text()
+    assert "double precision" in model and f"source('{name}', 'dang_ky_trong')" in model
+
+    # The declaration lands as written: its default connection is the database itself.
+    manifest = run_extract(name, get_settings())
+    manifest.check_invariant()
+    assert manifest.rows_in == {"dang_ky_trong": 20}
+    assert manifest.rows_landed == {"dang_ky_trong": 20}
+    # The staging model runs on what landed (its source() read the way dbt's sources read it).
+    lake = get_settings().raw_dir / name / "dang_ky_trong" / "*" / "*.parquet"
+    relation = f"read_parquet('{lake}', hive_partitioning = true, union_by_name = true)"
+    sql = model.replace(f"{{{{ source('{name}', 'dang_ky_trong') }}}}", relation)
+    staged = duckdb.sql(sql)
+    assert staged.columns[:3] == ["ma_dang_ky", "ho_ten_key", "so_cccd_key"]
+    assert len(staged.fetchall()) == 20
+
+    # The test the command wrote lands its own fixture, not the demo province, and passes.
+    written = project / "tests" / "connectors" / f"test_source_{name}.py"
+    text = written.read_text()
+    assert "write_sqlite_fixture" in text and "lake_home" not in text
+    pytest_args = ["-q", "-p", "no:cacheprovider", str(written), "--rootdir", str(project)]
+    run = subprocess.run(
+        [sys.executable, "-m", "pytest", *pytest_args],
+        cwd=REPO_ROOT,
+        env={**os.environ, "IOC_SOURCES_DIR": str(sources_dir)},
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "1 passed" in run.stdout
+
+    # Both files pass the project's own linters as written.
+    tools = Path(sys.executable).parent
+    for ruff in (["check", "--no-cache"], ["format", "--check", "--no-cache"]):
+        lint = subprocess.run(
+            [str(tools / "ruff"), *ruff, str(written)], capture_output=True, text=True
+        )
+        assert lint.returncode == 0, lint.stdout
+    model_file = staging / f"stg_{name}__dang_ky_trong.sql"
+    sqlfluff = [str(tools / "sqlfluff"), "lint", "--config", str(REPO_ROOT / "pyproject.toml")]
+    lint = subprocess.run(
+        [*sqlfluff, str(model_file)],
+        cwd=REPO_ROOT / "dbt_project",
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert lint.returncode == 0, lint.stdout
 
 
 def test_scaffolded_csv_source_extracts_end_to_end(own_registry: Settings, tmp_path: Path) -> None:
