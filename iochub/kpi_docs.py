@@ -19,11 +19,15 @@ from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
+import yaml
+
 from iochub.settings import Settings
 
 CATALOGUE_SEED = Path("seeds") / "kpi" / "kpi_catalogue_seed.csv"
 TARGETS_SEED = Path("seeds") / "kpi" / "kpi_targets_seed.csv"
 CLAUSES_SEED = Path("seeds") / "kpi" / "kpi_rule_clauses_seed.csv"
+# The KPI contract's input models: the ids each emits are its kpi_id column's accepted values.
+KPI_MODELS = Path("models") / "intermediate" / "kpi"
 # The aspects that make the reading of an indicator itself; an interpretation there earns the
 # ※ mark (kpi_catalogue.has_interpretation says the same). Shared conventions (admin unit,
 # period, duplicates, source data) are listed per clause but would mark nearly every indicator.
@@ -192,9 +196,31 @@ def _clause_line(clause: Clause, by_id: dict[str, Indicator]) -> str:
     return line
 
 
-def _where_computed(ind: Indicator, by_id: dict[str, Indicator]) -> str:
-    if ind.supported_by_demo != "true":
-        return f"no rows in `{FACT_MODEL}` (no source in the demo province: see the rule set)"
+def computed_kpi_ids(kpi_models_dir: Path) -> frozenset[str]:
+    """The ids fct_kpi_value has rows of: the accepted values of the ``kpi_id`` column of the
+    KPI input models (``_int_kpi__*.yml``), which their data tests hold the SQL to."""
+    ids: set[str] = set()
+    for path in sorted(kpi_models_dir.glob("_int_kpi__*.yml")):
+        for model in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("models", []):
+            for column in model.get("columns", []):
+                if column.get("name") != "kpi_id":
+                    continue
+                for test in column.get("data_tests", []):
+                    if isinstance(test, dict) and "accepted_values" in test:
+                        spec = test["accepted_values"]
+                        ids.update(str(v) for v in spec.get("arguments", spec).get("values", []))
+    return frozenset(ids)
+
+
+def _where_computed(ind: Indicator, by_id: dict[str, Indicator], computed: frozenset[str]) -> str:
+    if ind.periodicity == "realtime":
+        # The wall's live indicators are the state at the build, not month cells.
+        return (
+            f"at each build in the `meta` schema, realtime (see the rule set's source-data "
+            f"clause); no rows in `{FACT_MODEL}`"
+        )
+    if ind.kpi_id not in computed:
+        return f"no rows in `{FACT_MODEL}` (no source records it: see the rule set)"
     where = f"`{FACT_MODEL}`"
     if ind.kpi_id in CONTRIBUTION_KPIS:
         where += f"; per dossier or petition: `{CONTRIBUTION_MODEL}`"
@@ -212,6 +238,7 @@ def _indicator_section(
     targets: list[Target],
     clauses: list[Clause],
     by_id: dict[str, Indicator],
+    computed: frozenset[str],
 ) -> list[str]:
     demo = "yes" if ind.supported_by_demo == "true" else "no"
     if ind.demo_note:
@@ -251,7 +278,8 @@ def _indicator_section(
             f"unexplained gap above {tolerance} raises an alert."
         )
     lines.append(
-        f"- **Where it is computed:** {_where_computed(ind, by_id)}; demo ground truth: {demo}."
+        f"- **Where it is computed:** {_where_computed(ind, by_id, computed)}; "
+        f"demo ground truth: {demo}."
     )
     interpretations = sum(c.interpretation for c in clauses)
     lines.append(
@@ -263,9 +291,13 @@ def _indicator_section(
     return lines
 
 
-def render_kpi_docs(catalogue_csv: Path, targets_csv: Path, clauses_csv: Path) -> str:
-    """The Markdown page for the catalogue, targets and rule-clause seeds (deterministic: same
-    input bytes, same page)."""
+def render_kpi_docs(
+    catalogue_csv: Path, targets_csv: Path, clauses_csv: Path, kpi_models_dir: Path
+) -> str:
+    """The Markdown page for the catalogue, targets and rule-clause seeds, and where each
+    indicator is computed (the KPI input models' ids) — deterministic: same input bytes, same
+    page."""
+    computed = computed_kpi_ids(kpi_models_dir)
     catalogue = read_catalogue(catalogue_csv)
     by_id = {ind.kpi_id: ind for ind in catalogue}
     by_kpi: dict[str, list[Target]] = defaultdict(list)
@@ -336,7 +368,7 @@ def render_kpi_docs(catalogue_csv: Path, targets_csv: Path, clauses_csv: Path) -
         for ind in members:
             lines.extend(
                 _indicator_section(
-                    ind, by_kpi.get(ind.kpi_id, []), clauses_of.get(ind.kpi_id, []), by_id
+                    ind, by_kpi.get(ind.kpi_id, []), clauses_of.get(ind.kpi_id, []), by_id, computed
                 )
             )
     unknown = sorted({ind.group_code for ind in catalogue} - GROUPS.keys())
@@ -362,7 +394,12 @@ def docs_path(settings: Settings) -> Path:
 def write_kpi_docs(settings: Settings) -> Path:
     """Regenerate ``docs/kpis.md`` from the three seeds; returns the page's path."""
     project = settings.dbt_project_dir
-    page = render_kpi_docs(project / CATALOGUE_SEED, project / TARGETS_SEED, project / CLAUSES_SEED)
+    page = render_kpi_docs(
+        project / CATALOGUE_SEED,
+        project / TARGETS_SEED,
+        project / CLAUSES_SEED,
+        project / KPI_MODELS,
+    )
     path = docs_path(settings)
     path.write_text(page, encoding="utf-8")
     return path

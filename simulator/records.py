@@ -115,6 +115,9 @@ TRUTH_SCHEMA = pa.schema(
 # numerator = n₁ × n₂ / d₂ over denominator d₁: 766-3.3 = online share (766-3.3r) × sync rate
 # (766-1.4), the QĐ 766 formula's sync factor (docs/kpis.md).
 DERIVED_PRODUCTS = {"766-3.3": ("766-3.3r", "766-1.4")}
+# The DTI's public-service indicators, read as the QĐ 766 indicators they measure
+# (docs/kpis.md, CQ-0x/formula): the province's rows under the DTI's codes.
+DTI_READINGS = {"CQ-01": "766-3.2", "CQ-02": "766-3.3r", "CQ-03": "766-4.2"}
 
 
 @dataclass(frozen=True)
@@ -167,6 +170,10 @@ class GroundTruth:
                 out = TruthKey(product, key.period, key.admin_level, key.admin_code, key.structure)
                 nums[out] = self._num[key] * self._num[factor_key] / self._den[factor_key]
                 dens[out] = self._den[key]
+        for code, reading in DTI_READINGS.items():
+            for key in [k for k in dens if k.kpi_id == reading and k.admin_level == "province"]:
+                out = TruthKey(code, key.period, key.admin_level, key.admin_code, key.structure)
+                nums[out], dens[out] = nums[key], dens[key]
         return nums, dens
 
     def rows(self) -> list[dict[str, object]]:

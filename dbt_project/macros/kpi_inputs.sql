@@ -17,6 +17,7 @@
         "int_kpi__iot",
         "int_kpi__public_services",
         "int_kpi__public_services__catalogue",
+        "int_kpi__public_services__dti",
         "int_kpi__statistics",
     ]) }}
 {%- endmacro %}

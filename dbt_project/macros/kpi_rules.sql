@@ -20,7 +20,7 @@
         '766-1.3', '766-3.1',
         'YT-01', 'YT-03', 'GD-01',
         'XH-01', 'XH-02', 'XH-03', 'XH-04',
-        'CQ-03', 'DT-01', 'DT-02', 'DT-03', 'DT-04', 'DT-05', 'DT-06',
+        'DT-01', 'DT-02', 'DT-03', 'DT-04', 'DT-05', 'DT-06',
         'OPS-SME-ECOM', 'OPS-OCOP-ONLINE',
         'OPS-HEALTH-E-MEDICAL-BOOK', 'OPS-HEALTH-REMOTE-BOOKING',
         'OPS-SCHOOLS-DIGITAL', 'OPS-ENROLMENT', 'OPS-OVERDUE-DOSSIERS',
@@ -28,7 +28,7 @@
 {%- endmacro %}
 
 {% macro kpi_month_only_indicators() -%}
-    {{ return(['766-3.2', '766-3.5', '766-4.5a']) }}
+    {{ return(['766-3.2', '766-3.5', '766-4.5a', 'CQ-01']) }}
 {%- endmacro %}
 
 {% macro kpi_period_aggregation(kpi_id, unit) -%}

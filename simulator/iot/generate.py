@@ -10,8 +10,14 @@ Scale: the 21 stations are fixed (the province has exactly these); the scale set
 cadence — every 15 min at scale ≥ 0.25 (one province-year: 6 × 35,040 messages × 5 values ≈
 1.05 M readings, ≈ 2.1 M counting the CSV copy and the message copy), hourly below that.
 
+The register (``stations.csv``) gives the two flood stations an alarm level I (demo values,
+``stations.WATER_SITES``; the province sets the real ones per station): the October flood crest
+and its high tides cross it, so the water-level alerts of the wall have episodes to show.
+
 Ground truth is counted from the CSV rows actually written (the complete backfill), excluding
-out-of-range readings (the warehouse quarantines them); silent periods have no rows at all.
+out-of-range readings (the warehouse quarantines them); silent periods have no rows at all. The
+realtime indicators (OPS-IOT-STATIONS-SILENT, OPS-WATER-LEVEL-ALERTS: the open alerts at the
+build's horizon) have no monthly cell and no ground truth here.
 """
 
 from __future__ import annotations
@@ -30,6 +36,17 @@ from simulator.frame import REORGANISATION
 from simulator.iot.stations import Station, stations
 
 SOURCE = "iot"
+REGISTER_COLUMNS = [
+    "station_code",
+    "kind",
+    "name",
+    "old_commune_code",
+    "old_district_code",
+    "new_commune_code",
+    "latitude",
+    "longitude",
+    "water_level_alarm_cm",
+]
 WATER_COLUMNS = [
     "message_id",
     "station_code",
@@ -369,20 +386,10 @@ def _num(key: str, value: float) -> float | int:
 def _write_registry(ctx: SimContext, path: Path, registry: list[Station]) -> None:
     with path.open("w", newline="", encoding="utf-8") as f:
         writer = csv.writer(f, lineterminator="\n")
-        writer.writerow(
-            [
-                "station_code",
-                "kind",
-                "name",
-                "old_commune_code",
-                "old_district_code",
-                "new_commune_code",
-                "latitude",
-                "longitude",
-            ]
-        )
+        writer.writerow(REGISTER_COLUMNS)
         for s in registry:
             old = ctx.frame.old(s.old_commune)
+            alarm = s.water_level_alarm_cm
             writer.writerow(
                 [
                     s.code,
@@ -393,5 +400,6 @@ def _write_registry(ctx: SimContext, path: Path, registry: list[Station]) -> Non
                     s.new_commune,
                     s.latitude,
                     s.longitude,
+                    "" if alarm is None else f"{alarm:g}",
                 ]
             )

@@ -18,11 +18,25 @@ OPS-SME-ECOM SMEs selling on e-commerce platforms / active SMEs; OPS-OCOP-ONLINE
 sold online / OCOP products. Ground truth is exactly what the files carry, per row, summed to the
 province (82, all months), to old districts (before July) and to new communes (from July).
 
+Yearly province figures of the province's digital-transformation report (cap = tinh, per old
+province before July 2025, the new province after), carried like KT-01's quarter on the period's
+last month (``ky_bao_cao`` = the year's December): DT-01 officials trained in digital skills in
+the year / officials, DT-03 people with a personal digital signature / people and DT-04
+digital-technology firms / people in thousands (``mau_so`` in nghìn người) in the file of
+December; DT-02 the province's DTI rank (``tu_so``) among the provinces ranked (``mau_so``: 63,
+34 from 2025) in the file of the next June, when the ministry has published it. Their ground
+truth is the province's: the rows summed (old 87 + old 82 for 2024); for DT-02 the rank alone
+(denominator 1), old Đồng Tháp's (87) for a year before the merger, whose 2021–2025 plan set
+the "top 25" target (a rank cannot be summed).
+
 Calibration (province_facts.md, kpis.md §3): fibre households 79.5% in 2023 rising toward the 85%
 national target; payment accounts 55% rising toward the 80% plan for 2025; VNeID toward 80%;
 smartphones ~83–90%; digital economy ~10–13% of GRDP (plan 15%); e-commerce ~7.5–10% of retail
-(plan >10%); SMEs on e-commerce ~57%; OCOP products online ~96–100%. Counts describe the real
-province whatever ``ctx.scale`` (the feed is a few thousand rows a year either way).
+(plan >10%); SMEs on e-commerce ~57%; OCOP products online ~96–100%; officials trained 79.2% in
+early 2023 toward 100% a year; DTI rank 39/63 in 2022 toward the top 25; personal digital
+signatures toward 50% (KH 315); digital-technology firms toward 0.7 per 1,000 people (KH 315).
+Counts describe the real province whatever ``ctx.scale`` (the feed is a few thousand rows a year
+either way).
 
 Defects (each logged): a month published late (``late_arriving``: ``ngay_cong_bo`` 40–70 days
 after the month instead of the 20th of the next month), unit names in NFD (``nfd_text``), and
@@ -122,6 +136,25 @@ ECONOMY = (
         0.0015,
     ),
 )
+
+
+@dataclass(frozen=True)
+class Yearly:
+    kpi: str
+    name: str
+    unit: str
+    base: float  # rate in 2024 (DT-04: firms per 1,000 people)
+    slope: float  # rate gained per year
+
+
+YEARLY = (
+    Yearly("DT-01", "Cán bộ, công chức, viên chức được bồi dưỡng kỹ năng số", "người", 0.86, 0.05),
+    Yearly("DT-03", "Người dân có chữ ký số cá nhân", "người", 0.22, 0.12),
+    Yearly("DT-04", "Doanh nghiệp công nghệ số", "doanh nghiệp / nghìn người", 0.55, 0.08),
+)
+OFFICIALS = {"87": 38_000, "82": 42_000}  # cán bộ, công chức, viên chức per old province
+DTI_RANK = ("DT-02", "Xếp hạng chỉ số chuyển đổi số (DTI) cấp tỉnh", "hạng")
+FIRST_NEW_YEAR = REORGANISATION.year  # yearly figures of the new province from 2025
 
 
 @dataclass(frozen=True)
@@ -261,8 +294,66 @@ class StatisticsSector:
             fields += [_count(num, quoted), _count(den, quoted), unit, rate]
             lines.append(";".join([*fields, f"{published:%d/%m/%Y}"]))
             self._truth(ctx, period, kpi, level, district, commune, num, den)
+        yearly = self._yearly(ctx, month)
+        for kpi, kpi_name, unit, period_of, province, num, den, rate in yearly:
+            merged = int(period_of[:4]) >= FIRST_NEW_YEAR
+            name = "Tỉnh Tiền Giang" if province == "82" and not merged else "Tỉnh Đồng Tháp"
+            fields = [period_of, "tinh", province, "", "", name, kpi, kpi_name]
+            fields += [str(num), str(den), unit, rate, f"{published:%d/%m/%Y}"]
+            lines.append(";".join(fields))
+            if kpi != DTI_RANK[0]:
+                ctx.truth.add(kpi, period_of, "province", NEW_PROVINCE, "2025", num, den)
+            elif merged or province == "87":
+                ctx.truth.add(kpi, period_of, "province", NEW_PROVINCE, "2025", num, 1)
         path.write_bytes(("\ufeff" + "\r\n".join(lines) + "\r\n").encode("utf-8"))
-        return len(rows)
+        return len(rows) + len(yearly)
+
+    @staticmethod
+    def _yearly(
+        ctx: SimContext, month: date
+    ) -> list[tuple[str, str, str, str, str, int, int, str]]:
+        """The yearly rows a month's file carries: (kpi, name, unit, ky_bao_cao, province,
+        tu_so, mau_so, ty_le). December's: DT-01, DT-03, DT-04 of its year; June's: the DTI
+        rank (DT-02) of the year before, when that year's December is in the run."""
+        if month.month == 12:
+            year = month.year
+        elif month.month == 6 and date(month.year - 1, 12, 1) >= ctx.start.replace(day=1):
+            year = month.year - 1
+        else:
+            return []
+        # Their own random stream: the monthly rows stay what they were without them.
+        rng = ctx.rng("statistics", "yearly", f"{year}-{month.month}")
+        population: dict[str, int] = defaultdict(int)
+        for commune, pop in zip(ctx.frame.old_communes, ctx.frame.population, strict=True):
+            population[commune.province_code] += int(pop)
+        merged = year >= FIRST_NEW_YEAR
+        provinces = [NEW_PROVINCE] if merged else sorted(OFFICIALS)
+
+        def size(table: dict[str, int], province: str) -> int:
+            return sum(table.values()) if merged else table[province]
+
+        period, t = f"{year}-12", year - 2024
+        out = []
+        for province in provinces:
+            if month.month == 6:
+                ranked = 34 if merged else 63
+                rank = int(rng.integers(10, 20) if merged else rng.integers(24, 40))
+                out.append((*DTI_RANK, period, province, rank, ranked, ""))
+                continue
+            for y in YEARLY:
+                rate = _rate(y.base, y.slope, t, float(rng.normal(0.0, 0.01)))
+                if y.kpi == "DT-01":
+                    den = size(OFFICIALS, province)
+                    num = int(rng.binomial(den, rate))
+                elif y.kpi == "DT-03":
+                    den = size(population, province)
+                    num = int(rng.binomial(den, rate))
+                else:  # firms per 1,000 people, over the population in thousands
+                    den = round(size(population, province) / 1000)
+                    num = round(den * rate)
+                shown = f"{100 * num / den:.2f}".replace(".", ",") if y.kpi != "DT-04" else ""
+                out.append((y.kpi, y.name, y.unit, period, province, num, den, shown))
+        return out
 
     @staticmethod
     def _truth(

@@ -4,9 +4,11 @@ logged, and the notifiers against a local HTTP receiver and a local SMTP server.
 The simulator logs every silence it injects (``source_unavailable``: "station silent for N h
 from HH:00", "HIS down A..B"), so the silence alerts are checked hour by hour and night by
 night against it; the threshold episodes must cover exactly the flagged hours and nights of the
-facts. The notifier test publishes the province's warehouse into a home of its own and sends its
-open alerts through a webhook and an e-mail relay, then again (nothing new), then with the
-webhook failing (the e-mail is not held up; the webhook gets them on the next run).
+facts, and a water-level episode is judged against its own station's alarm level (the
+simulator's register). The notifier test publishes the province's warehouse into a home of its
+own and sends its open alerts through a webhook and an e-mail relay, then again (nothing new),
+then with the webhook failing (the e-mail is not held up; the webhook gets them on the next
+run).
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from iochub.alerts import (
 )
 from iochub.publish import publish
 from iochub.settings import Settings
+from simulator.iot.stations import WATER_SITES
 
 pytestmark = pytest.mark.integration
 
@@ -106,6 +109,13 @@ def test_his_outages_over_two_days_raise_facility_alerts(province_warehouse: Set
     ("rule", "fact", "flag", "at", "step"),
     [
         ("iot_salinity_breach", "fct_iot_reading_hourly", "is_salinity_alert", "observed_hour", 1),
+        (
+            "iot_water_level_breach",
+            "fct_iot_reading_hourly",
+            "is_water_level_alert",
+            "observed_hour",
+            1,
+        ),
         ("iot_insect_density", "fct_insect_trap_nightly", "is_bph_alert", "night_of", 24),
     ],
 )
@@ -125,6 +135,28 @@ def test_threshold_episodes_cover_exactly_the_flagged_observations(
         hours = int((last - started_at).total_seconds() // 3600)
         covered |= {(station, started_at + timedelta(hours=h)) for h in range(0, hours, step)}
     assert covered == flagged
+
+
+def test_water_level_alerts_judge_each_station_against_its_own_alarm_level(
+    province_warehouse: Settings,
+) -> None:
+    """The flood season (the province runs June-October) lifts the two flood stations above the
+    alarm level I their register rows set; every alert carries its station's own level, and no
+    station without one is judged."""
+    levels = {
+        f"WQ-{i:02d}": alarm
+        for i, (*_, alarm) in enumerate(WATER_SITES, start=1)
+        if alarm is not None
+    }
+    with duckdb.connect(str(province_warehouse.build_db), read_only=True) as con:
+        alerts = con.execute(
+            "select subject_code, threshold, measure from meta.alerts "
+            "where alert_rule = 'iot_water_level_breach'"
+        ).fetchall()
+    assert alerts, "the flood crossed no station's alarm level"
+    assert {station for station, _, _ in alerts} <= set(levels)
+    for station, threshold, measure in alerts:
+        assert threshold == levels[station] and measure > threshold, (station, threshold, measure)
 
 
 def test_overdue_dossier_alerts_count_each_overdue_dossier_once_in_its_commune(

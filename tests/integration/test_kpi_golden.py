@@ -54,6 +54,10 @@ REQUIRED_KPIS: frozenset[str] = frozenset(
             ]
         ),
         "OPS-OVERDUE-DOSSIERS",
+        # the DTI's public-service indicators, read as 766-3.2, 766-3.3r and 766-4.2
+        "CQ-01",
+        "CQ-02",
+        "CQ-03",
         # statistics
         "XH-01",
         "XH-02",

@@ -8,12 +8,14 @@ inbox the ``health_xml130`` connector reads. The fields a case does not give tak
 of the claims file (one outpatient visit, the conformance corpus's patient), so every file
 carries the whole XML1 field set a facility's system sends. A file's ``defect`` breaks it the
 way a failed transfer does: ``invalid_base64`` (a character outside the alphabet in its last
-payload) or ``truncated`` (cut off in its last payload).
+payload) or ``truncated`` (cut off in its last payload). A facility's ``daily`` export is
+written out as one file a day, each carrying that day's one outpatient visit.
 """
 
 from __future__ import annotations
 
 import base64
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
@@ -101,11 +103,39 @@ def file_text(cases: dict[str, Any], file: dict[str, Any]) -> str:
     return text
 
 
+def daily_files(cases: dict[str, Any]) -> list[dict[str, Any]]:
+    """The files of each ``daily`` export: one a day from ``from`` to ``to`` (NGAYLAP that day),
+    each with one outpatient visit of that day, MA_LK ``LK<facility><yymmdd>``, carrying the
+    export's other fields (its residence codes)."""
+    files = []
+    for export in cases.get("daily", []):
+        fields = {k: v for k, v in export.items() if k not in ("facility", "from", "to")}
+        day = date(int(export["from"][:4]), int(export["from"][4:6]), int(export["from"][6:]))
+        last = date(int(export["to"][:4]), int(export["to"][4:6]), int(export["to"][6:]))
+        while day <= last:
+            episode = {
+                "MA_LK": f"LK{export['facility']}{day:%y%m%d}",
+                "NGAY_VAO": f"{day:%Y%m%d}0800",
+                "NGAY_RA": f"{day:%Y%m%d}0900",
+                **fields,
+            }
+            files.append(
+                {
+                    "name": f"{export['facility']}_{day:%Y%m%d}_0001",
+                    "facility": export["facility"],
+                    "created": f"{day:%Y%m%d}",
+                    "episodes": [episode],
+                }
+            )
+            day += timedelta(days=1)
+    return files
+
+
 def write_claims(inbox: Path, cases: dict[str, Any], landing: str) -> int:
     """Drop the files of one landing (``first`` or ``later``) into the inbox; files written."""
     inbox.mkdir(parents=True, exist_ok=True)
     written = 0
-    for file in cases["files"]:
+    for file in [*cases["files"], *daily_files(cases)]:
         if file.get("landing", "first") != landing:
             continue
         (inbox / f"{file['name']}.xml").write_text(file_text(cases, file), encoding="utf-8")

@@ -2,10 +2,11 @@
 
 ``iot/stations.yaml`` holds the station register and, per case, the readings and trap-nights by
 hand. This module writes them in the stations' own layout, the one the simulator writes
-(``simulator.iot.generate``: the register's columns, ``csv/<station>/<day>.csv`` with its
-column order, a message per reading or night with the values under ``payload``), and publishes
-the MQTT copies on the broker with the topics of ``simulator.iot.publisher``. Only the
-containers come from the simulator; every value is the case's.
+(``simulator.iot.generate``: the register's columns, its optional ``water_level_alarm_cm``
+blank unless a row sets it, ``csv/<station>/<day>.csv`` with its column order, a message per
+reading or night with the values under ``payload``), and publishes the MQTT copies on the broker
+with the topics of ``simulator.iot.publisher``. Only the containers come from the simulator;
+every value is the case's.
 """
 
 from __future__ import annotations
@@ -21,22 +22,12 @@ from typing import Any
 import paho.mqtt.client as mqtt
 import yaml
 
-from simulator.iot.generate import INSECT_COLUMNS, SPECIES, WATER_COLUMNS
+from simulator.iot.generate import INSECT_COLUMNS, REGISTER_COLUMNS, SPECIES, WATER_COLUMNS
 from simulator.iot.publisher import topic
 from tests.kpi_cases.case_source import STAGES, CaseSource
 
 IOT_DIR = Path(__file__).parent / "iot"
 STATIONS = IOT_DIR / "stations.yaml"
-REGISTER_COLUMNS = [
-    "station_code",
-    "kind",
-    "name",
-    "old_commune_code",
-    "old_district_code",
-    "new_commune_code",
-    "latitude",
-    "longitude",
-]
 # What a reading or a night holds unless the case says otherwise (no case turns on these).
 WATER_DEFAULTS = {"ph": 7.2, "do_mg_l": 7.5, "temperature_c": 29.0, "water_level_cm": 120}
 NIGHT_DEFAULTS = {"WBPH": 40, "GLH": 30, "RLF": 20, "YSB": 10, "RBG": 5}
@@ -166,7 +157,8 @@ def write_dumps(folder: Path, rows: IotRows, stage: str) -> int:
     with (folder / "stations.csv").open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle, lineterminator="\n")
         writer.writerow(REGISTER_COLUMNS)
-        writer.writerows([row[c] for c in REGISTER_COLUMNS] for row in rows.register)
+        # an optional column a register row leaves out is written blank (water_level_alarm_cm)
+        writer.writerows([row.get(c, "") for c in REGISTER_COLUMNS] for row in rows.register)
     written = 1
     for name, stages in rows.dumps.items():
         lines = stages[stage]

@@ -4,7 +4,11 @@ The one-stop cases (one_stop/dossiers.yaml) become the one-stop-shop system's ow
 SQLite file in its layout, source_db.py); the IoT cases (iot/stations.yaml) the stations' daily
 CSV dumps and MQTT messages (iot_source.py); the education cases (education/schools.yaml) the
 term exports' Excel workbooks (education_source.py); the health cases (health/claims.yaml) the
-hospitals' XML 130 claim files (health_source.py). The real connectors land them into one
+hospitals' XML 130 claim files (health_source.py), the health registry cases
+(health_registry/registry.yaml) the EHR registry's database (a SQLite file) and the telemedicine
+and booking exports (health_registry_source.py); the agriculture cases
+(agriculture/deliveries.yaml) four systems' databases (SQLite files) and report workbooks
+(agriculture_source.py). The real connectors land them into one
 throwaway IOC_HOME: ``sql``, ``files``, and ``mqtt`` draining what was published on the
 Mosquitto broker at 127.0.0.1:1883 under topics and a session of this run's own. The cases'
 later changes are made (rows changed, a day's dump rewritten, a workbook corrected, a claim
@@ -12,8 +16,10 @@ file dropped) and everything lands again, as the scheduled extracts would; dbt b
 ``fct_kpi_value`` and ``meta.alerts`` with everything they read, once per engine (PostgreSQL
 after the lake is copied into a scratch database, as
 tests/integration/test_postgres_portability.py does); then every cell of */expected.yaml,
-computed by hand from the written rule, is compared, and the IoT stations silent now
-(meta.alerts) with iot/expected.yaml's list.
+computed by hand from the written rule, is compared, the IoT stations silent now
+(meta.alerts) with iot/expected.yaml's list, and the open alerts of each rule an expected
+file's open_alerts names (the health facilities not reporting) with that list; the sources'
+freshness and quarantine rates (meta.meta_source_freshness) with platform/expected.yaml.
 
 The coverage tests hold the cases to the rule set: every clause of
 dbt_project/seeds/kpi/kpi_rule_clauses_seed.csv is covered by a case (``covers``) or listed in
@@ -31,7 +37,8 @@ import operator
 import os
 import subprocess
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -42,10 +49,20 @@ import pytest
 import yaml
 
 from connectors.extract import extract_source, run_extract
+from connectors.landing import read_manifests
 from connectors.registry import expand_placeholders, load_registry
+from iochub.kpi_docs import KPI_MODELS, computed_kpi_ids
 from iochub.settings import REPO_ROOT, Settings, get_settings
 from iochub.warehouse import dbt_args, prepare_build
-from tests.kpi_cases import education_source, health_source, iot_source, source_db
+from tests.kpi_cases import (
+    agriculture_source,
+    education_source,
+    health_registry_source,
+    health_source,
+    iot_source,
+    source_db,
+    statistics_source,
+)
 from tests.kpi_cases.case_source import STAGES, CaseSource
 from tests.kpi_cases.iot_source import forget_session, iot_rows, load_iot_cases, publish
 
@@ -55,6 +72,9 @@ CASE_SOURCES: tuple[CaseSource, ...] = (
     iot_source.CASE_SOURCE,
     education_source.CASE_SOURCE,
     health_source.CASE_SOURCE,
+    agriculture_source.CASE_SOURCE,
+    health_registry_source.CASE_SOURCE,
+    statistics_source.CASE_SOURCE,
 )
 EXPECTED_FILES = sorted(Path(__file__).parent.glob("*/expected.yaml"))
 NOT_YET_COVERED = Path(__file__).parent / "not_yet_covered.yaml"
@@ -127,16 +147,25 @@ class Cell:
 
 def load_expected() -> dict[str, Any]:
     """The expected files merged: cells by case, landing by source, the silent stations."""
-    merged: dict[str, Any] = {"cells": {}, "landing": {}, "silent": {"open": [], "covers": []}}
+    merged: dict[str, Any] = {
+        "cells": {},
+        "landing": {},
+        "silent": {"open": [], "covers": []},
+        "open_alerts": {},
+        "platform": {},
+    }
     for path in EXPECTED_FILES:
         with path.open(encoding="utf-8") as handle:
             loaded: dict[str, Any] = yaml.safe_load(handle)
-        for part in ("cells", "landing"):
+        for part in ("cells", "landing", "platform"):
             clash = merged[part].keys() & loaded.get(part, {}).keys()
             assert not clash, f"{path.name}: {part} {sorted(clash)} already in another file"
             merged[part].update(loaded.get(part, {}))
         for part in ("open", "covers"):
             merged["silent"][part] += loaded.get("silent", {}).get(part, [])
+        for rule, block in loaded.get("open_alerts", {}).items():
+            assert rule not in merged["open_alerts"], f"{path.name}: open_alerts {rule} twice"
+            merged["open_alerts"][rule] = block
     return merged
 
 
@@ -234,6 +263,10 @@ class Built:
     results: dict[str, tuple[str, str]]  # dbt node → (status, message), models, seeds, tests
     rows: dict[Key, dict[str, float | None]]
     silent: set[tuple[str, str | None]]  # (station, commune) of each open iot_station_silent
+    # (rule, subject, commune) of each open alert of the rules an expected file's open_alerts names
+    open_alerts: set[tuple[str, str, str | None]]
+    # (source, table) → its meta.meta_source_freshness row and its open source alerts
+    platform: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
 
 
 def _dbt(
@@ -280,6 +313,33 @@ _SILENT_SQL = (
     "select subject_code, commune_code from meta.alerts "
     "where alert_rule = 'iot_station_silent' and is_open"
 )
+_OPEN_ALERTS_SQL = "select alert_rule, subject_code, commune_code from meta.alerts where is_open"
+
+
+def _open_alerts(records: list[tuple[Any, ...]]) -> set[tuple[str, str, str | None]]:
+    """The open alerts of the rules the expected files judge (open_alerts)."""
+    judged = load_expected()["open_alerts"].keys()
+    return {(rule, code, commune) for rule, code, commune in records if rule in judged}
+
+
+# OPS-SOURCE-FRESHNESS and OPS-SOURCE-QUARANTINE-RATE: each declared source table's freshness
+# row, the measure of its open quarantine-rate alert and whether its source's stale alert is open.
+_PLATFORM_SQL = """
+select
+    f.source_name, f.table_name, f.runs, f.last_run_id, f.last_success_at, f.built_at,
+    f.hours_since_success, f.is_stale, f.last_run_rows_in, f.last_run_rows_quarantined,
+    q.measure as quarantine_alert, s.subject_code is not null as stale_alert
+from meta.meta_source_freshness as f
+left join meta.alerts as q
+    on q.alert_rule = 'source_quarantine_rate' and q.is_open and q.subject_code = f.source_table_id
+left join meta.alerts as s
+    on s.alert_rule = 'source_stale' and s.is_open and s.subject_code = f.source_name
+"""
+
+
+def _platform(cursor: Any) -> dict[tuple[str, str], dict[str, Any]]:
+    names = [column[0] for column in cursor.description]
+    return {(row[0], row[1]): dict(zip(names, row, strict=True)) for row in cursor.fetchall()}
 
 
 def _rows(records: list[tuple[Any, ...]]) -> dict[Key, dict[str, float | None]]:
@@ -299,11 +359,16 @@ def _built_duckdb(landed: Landed) -> Built:
     prepare_build(settings)  # the typed placeholders of every source not landed
     results = _build(settings, settings.home / "dbt_duckdb", {})
     if not (_has_kpi_table(results) or _has_alerts(results)):
-        return Built("duckdb", results, {}, set())
+        return Built("duckdb", results, {}, set(), set())
     with duckdb.connect(str(settings.build_db), read_only=True) as con:
         rows = _rows(con.execute(_KPI_SQL).fetchall()) if _has_kpi_table(results) else {}
-        silent = set(con.execute(_SILENT_SQL).fetchall()) if _has_alerts(results) else set()
-    return Built("duckdb", results, rows, silent)
+        silent: set[tuple[str, str | None]] = set()
+        alerts: set[tuple[str, str, str | None]] = set()
+        if _has_alerts(results):
+            silent = set(con.execute(_SILENT_SQL).fetchall())
+            alerts = _open_alerts(con.execute(_OPEN_ALERTS_SQL).fetchall())
+        platform = _platform(con.execute(_PLATFORM_SQL)) if _has_alerts(results) else {}
+    return Built("duckdb", results, rows, silent, alerts, platform)
 
 
 def _built_postgres(landed: Landed) -> Iterator[Built]:
@@ -326,12 +391,16 @@ def _built_postgres(landed: Landed) -> Iterator[Built]:
         )
         records: list[tuple[Any, ...]] = []
         silent: set[tuple[str, str | None]] = set()
+        alerts: set[tuple[str, str, str | None]] = set()
+        platform: dict[tuple[str, str], dict[str, Any]] = {}
         with psycopg.connect(f"{PG_SERVER}/{name}") as pg:
             if _has_kpi_table(results):
                 records = pg.execute(_KPI_SQL).fetchall()
             if _has_alerts(results):
                 silent = {(code, commune) for code, commune in pg.execute(_SILENT_SQL)}
-        yield Built("postgres", results, _rows(records), silent)
+                alerts = _open_alerts(pg.execute(_OPEN_ALERTS_SQL).fetchall())
+                platform = _platform(pg.execute(_PLATFORM_SQL))
+        yield Built("postgres", results, _rows(records), silent, alerts, platform)
     finally:
         with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True) as pg:
             pg.execute(f'drop database if exists "{name}" with (force)')
@@ -424,6 +493,91 @@ def test_silent_stations(built: Built) -> None:
     )
 
 
+def test_open_alerts(built: Built) -> None:
+    """The open alerts of each rule an expected file's open_alerts names (meta.alerts), e.g.
+    OPS-HEALTH-FACILITIES-SILENT's health_facility_not_reporting: subject and commune."""
+    if not _has_alerts(built.results):
+        pytest.fail(f"meta.alerts was not built on {built.engine} (see test_dbt_build_passes)")
+    expected = {
+        (rule, alert["subject"], alert["commune"])
+        for rule, block in load_expected()["open_alerts"].items()
+        for alert in block["open"]
+    }
+    assert built.open_alerts == expected, (
+        f"open by the rule, not in meta.alerts: {sorted(expected - built.open_alerts, key=str)}; "
+        f"in meta.alerts, not open by the rule: {sorted(built.open_alerts - expected, key=str)}"
+    )
+
+
+RUNS = ("first", "second")  # the runner's extract runs of a case source, in order
+
+
+def test_platform_indicators(built: Built, landed: Landed) -> None:
+    """OPS-SOURCE-QUARANTINE-RATE and OPS-SOURCE-FRESHNESS (meta.meta_source_freshness, its
+    source_quarantine_rate and source_stale alerts) against platform/expected.yaml. The duration
+    runs to the build's own clock: checked to be in hours from the last run's recorded end to
+    built_at, with built_at between that end and now."""
+    if not _has_alerts(built.results):
+        pytest.fail(f"meta.alerts was not built on {built.engine} (see test_dbt_build_passes)")
+    now = datetime.now(UTC).replace(tzinfo=None)
+    wrong: dict[str, object] = {}
+    for source, want in load_expected()["platform"].items():
+        manifests = sorted(read_manifests(landed.settings, source), key=lambda m: m.finished_at)
+        last = manifests[RUNS.index(want["last_run"])] if want["last_run"] else None
+        ended = None
+        if last is not None:
+            ended = datetime.fromisoformat(last.finished_at).astimezone(UTC).replace(tzinfo=None)
+        for table, hand in want["tables"].items():
+            row = built.platform.get((source, table))
+            if row is None:
+                wrong[f"{source}|{table}"] = "no row in meta.meta_source_freshness"
+                continue
+            rate = hand_value(hand["rate"])
+            rows_in, quarantined = row["last_run_rows_in"], row["last_run_rows_quarantined"]
+            measure = row["quarantine_alert"]
+            got = {
+                "runs": row["runs"],
+                "last_run_id": row["last_run_id"],
+                "last_success_at": row["last_success_at"],
+                "is_stale": row["is_stale"],
+                "stale_alert": row["stale_alert"],
+                "rows_in": rows_in,
+                "quarantined": quarantined,
+                "rate ok": _same(rate, quarantined / rows_in if rows_in else None, False),
+                "alert": None if measure is None else float(measure),
+            }
+            expected = {
+                "runs": want["runs"],
+                "last_run_id": None if last is None else last.run_id,
+                "last_success_at": ended,
+                "is_stale": want["stale"],
+                "stale_alert": want["stale"],
+                "rows_in": hand["rows_in"],
+                "quarantined": hand["quarantined"],
+                "rate ok": True,
+                # the alert's measure: the rate in %, to 2 decimals
+                "alert": round(float(100 * rate), 2) if hand["alert"] and rate else None,
+            }
+            if ended is None:
+                got["hours"] = row["hours_since_success"]
+                expected["hours"] = None
+            else:
+                built_at, hours = row["built_at"], float(row["hours_since_success"])
+                got["built after the run, before now"] = ended <= built_at <= now
+                expected["built after the run, before now"] = True
+                got["hours to built_at"] = math.isclose(
+                    hours, (built_at - ended).total_seconds() / 3600, abs_tol=0.005 + TOLERANCE
+                )
+                expected["hours to built_at"] = True
+            if got != expected:
+                wrong[f"{source}|{table}"] = {
+                    name: f"expected {expected[name]!r}, got {got[name]!r}"
+                    for name in expected
+                    if got[name] != expected[name]
+                }
+    assert not wrong, wrong
+
+
 # --- Coverage of the rule set --------------------------------------------------------------------
 
 
@@ -446,8 +600,11 @@ def not_yet_covered() -> dict[str, str]:
 
 
 def covered_clauses() -> set[str]:
-    silent = load_expected()["silent"]["covers"]
-    return {clause for cell in CELLS for clause in cell.covers} | set(silent)
+    expected = load_expected()
+    alerts = {c for block in expected["open_alerts"].values() for c in block.get("covers", [])}
+    platform = {c for source in expected["platform"].values() for c in source["covers"]}
+    silent = set(expected["silent"]["covers"]) | alerts | platform
+    return {clause for cell in CELLS for clause in cell.covers} | silent
 
 
 def test_cases_cover_only_real_clauses() -> None:
@@ -483,5 +640,21 @@ def test_one_stop_indicators_cannot_be_excused() -> None:
     excused = sorted(c for c in not_yet_covered() if clauses.get(c) in in_scope)
     assert not excused, (
         f"clauses of the one-stop dossier and petition indicators need a case, not an entry in "
+        f"{NOT_YET_COVERED.name}: {excused}"
+    )
+
+
+def test_only_indicators_nothing_computes_can_be_excused() -> None:
+    """The list excuses an indicator only while no model computes it: not in fct_kpi_value (the
+    KPI input models' ids) and not realtime in meta. Once it is computed, it needs cases."""
+    clauses = rule_clauses()
+    with (REPO_ROOT / "dbt_project" / "seeds" / "kpi" / "kpi_catalogue_seed.csv").open(
+        encoding="utf-8", newline=""
+    ) as handle:
+        realtime = {r["kpi_id"] for r in csv.DictReader(handle) if r["periodicity"] == "realtime"}
+    computed = computed_kpi_ids(REPO_ROOT / "dbt_project" / KPI_MODELS) | realtime
+    excused = sorted(c for c in not_yet_covered() if clauses.get(c) in computed)
+    assert not excused, (
+        f"these indicators are computed: write their cases instead of listing them in "
         f"{NOT_YET_COVERED.name}: {excused}"
     )

@@ -102,7 +102,8 @@ def test_written_rows_read_back_and_truth(make_ctx):
 
 
 def test_seasonal_calibration(make_ctx, tmp_path):
-    """Salinity above 4 ‰ on the coast in March, the flood lifting the upstream level in October."""
+    """Salinity above 4 ‰ on the coast in March, the flood lifting the upstream level in October
+    above the alarm level I the register sets for the two flood stations (and only for them)."""
     for start, end in (
         (date(2025, 3, 10), date(2025, 3, 13)),
         (date(2024, 10, 12), date(2024, 10, 15)),
@@ -111,13 +112,19 @@ def test_seasonal_calibration(make_ctx, tmp_path):
         SECTOR.generate(ctx)
         water = _read_csv(ctx.out, "water")
         by_station = water.groupby("station_code")[["salinity_ppt", "water_level_cm"]].mean()
+        highest = water.groupby("station_code")["water_level_cm"].max()
+        register = pd.read_csv(ctx.out / "iot" / "stations.csv", dtype={"station_code": str})
+        alarm = register.set_index("station_code")["water_level_alarm_cm"].dropna()
+        assert sorted(alarm.index) == ["WQ-05", "WQ-06"]
         if start.month == 3:
             assert by_station.loc["WQ-01", "salinity_ppt"] > 6.0  # Gò Công Đông, dry season
             assert by_station.loc["WQ-05", "salinity_ppt"] < 1.0  # Tân Hồng, fresh water
+            assert (highest[alarm.index] < alarm).all()  # no flood in the dry season
         else:
             assert by_station.loc["WQ-05", "water_level_cm"] > 350  # flood upstream
             assert by_station.loc["WQ-01", "water_level_cm"] < 200
             assert by_station.loc["WQ-01", "salinity_ppt"] < 1.0
+            assert (highest[alarm.index] > alarm).all()  # the crest crosses alarm level I
 
 
 def test_same_seed_same_bytes(make_ctx, tmp_path):

@@ -85,6 +85,7 @@ OUTCOME_KPIS = frozenset(
         "766-5.2",
         "766-5.3",
         "766-5.4",
+        "CQ-03",  # the province rows of 766-4.2 under the DTI's code
     }
 )
 # Monthly counters of the reporting feed that follow those outcomes.

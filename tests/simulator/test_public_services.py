@@ -31,7 +31,7 @@ from simulator.frame import AdminFrame
 from simulator.public_services import SECTOR
 from simulator.public_services.dossiers import PER_YEAR
 from simulator.public_services.portal766 import make_server
-from simulator.records import DefectLog, GroundTruth
+from simulator.records import DTI_READINGS, DefectLog, GroundTruth
 
 START, END = date(2025, 6, 1), date(2025, 7, 31)
 CATALOGUE_KPIS = ["766-1.1", "766-1.2", "766-1.3", "766-3.1", "766-3.2", "766-3.5", "766-4.5a"]
@@ -225,8 +225,9 @@ def test_ground_truth_recomputed_from_tables(generated: dict[str, Any]) -> None:
     expected = recompute(ctx, generated["db"])
     actual = truth_frame(ctx)
     expected = expected[~expected.index.get_level_values(0).str.startswith("portal:")]
-    # The catalogue-level and per-procedure ones are checked in test_public_services_catalogue.
-    actual = actual[~actual.index.get_level_values(0).isin(CATALOGUE_KPIS)]
+    # The catalogue-level and per-procedure ones are checked in test_public_services_catalogue,
+    # the DTI's copies of 766 rows in test_dti_indicators_are_their_766_readings.
+    actual = actual[~actual.index.get_level_values(0).isin([*CATALOGUE_KPIS, *DTI_READINGS])]
     assert set(actual.index.get_level_values(0)) >= {
         "766-1.4",
         "766-2.1", "766-2.2", "766-2.2n", "766-3.3", "766-3.3r", "766-3.6", "766-4.1", "766-4.2",
@@ -234,6 +235,15 @@ def test_ground_truth_recomputed_from_tables(generated: dict[str, Any]) -> None:
         "766-5.4", "OPS-OVERDUE-DOSSIERS",
     }  # fmt: skip
     pd.testing.assert_frame_equal(actual, expected, check_dtype=False)
+
+
+def test_dti_indicators_are_their_766_readings(generated: dict[str, Any]) -> None:
+    truth = truth_frame(generated["ctx"])
+    for code, reading in DTI_READINGS.items():
+        read = truth.loc[reading]
+        read = read[read.index.get_level_values("admin_level") == "province"]
+        assert not read.empty, f"no province rows of {reading}"
+        pd.testing.assert_frame_equal(truth.loc[code], read)
 
 
 def test_admin_codes_follow_the_reorganisation(generated: dict[str, Any]) -> None:

@@ -38,8 +38,11 @@ def test_feed_reads_back_and_matches_truth(make_ctx: Callable[..., SimContext]) 
     assert len(df) == written["rows"]
     num = df["tu_so"].str.replace(".", "", regex=False).astype("int64")
     den = df["mau_so"].str.replace(".", "", regex=False).astype("int64")
-    rate = df["ty_le"].str.replace(",", ".", regex=False).astype(float)
-    assert ((rate - 100 * num / den).abs() <= 0.005 + 1e-9).all()
+    # The DTI rank (DT-02) and firms per 1,000 people (DT-04) are no percentages: no ty_le.
+    has_rate = df["ty_le"] != ""
+    assert set(df.loc[~has_rate, "ma_chi_tieu"]) == {"DT-02", "DT-04"}
+    rate = df.loc[has_rate, "ty_le"].str.replace(",", ".", regex=False).astype(float)
+    assert ((rate - 100 * num[has_rate] / den[has_rate]).abs() <= 0.005 + 1e-9).all()
 
     defects = pq.read_table(ctx.out / "defects.parquet").to_pandas()
     kinds = defects["kind"].value_counts().to_dict()
@@ -49,9 +52,11 @@ def test_feed_reads_back_and_matches_truth(make_ctx: Callable[..., SimContext]) 
         df["ten_don_vi"] != df["ten_don_vi"].map(lambda s: unicodedata.normalize("NFC", s))
     ).sum()
     assert nfd == kinds["nfd_text"]
-    published = pd.to_datetime(df["ngay_cong_bo"], format="%d/%m/%Y")
-    period_end = pd.to_datetime(df["ky_bao_cao"] + "-01") + pd.offsets.MonthEnd(0)
-    late = set(df.loc[(published - period_end).dt.days > 30, "ky_bao_cao"])
+    # Lateness of the monthly publication: the DTI rank of a year comes in the next June's file.
+    monthly = df[df["ma_chi_tieu"] != "DT-02"]
+    published = pd.to_datetime(monthly["ngay_cong_bo"], format="%d/%m/%Y")
+    period_end = pd.to_datetime(monthly["ky_bao_cao"] + "-01") + pd.offsets.MonthEnd(0)
+    late = set(monthly.loc[(published - period_end).dt.days > 30, "ky_bao_cao"])
     logged = {
         r.removeprefix("chi-tieu-kinh-te-so-").removesuffix(".csv")
         for r in defects.loc[defects["kind"] == "late_arriving", "record_key"]
@@ -66,6 +71,11 @@ def test_feed_reads_back_and_matches_truth(make_ctx: Callable[..., SimContext]) 
 
     truth: dict[tuple[str, str, str, str], list[int]] = defaultdict(lambda: [0, 0])
     for row, n, d in zip(df.itertuples(), num, den, strict=True):
+        if row.ma_chi_tieu == "DT-02":
+            # a rank is not summed: old Đồng Tháp's (87) before the merger, denominator 1
+            if row.ky_bao_cao >= "2025" or row.ma_tinh == "87":
+                truth[(row.ma_chi_tieu, row.ky_bao_cao, "province", "82")] = [n, 1]
+            continue
         keys = [("province", "82")]
         if row.cap == "huyen":
             keys.append(("district", row.ma_huyen))
@@ -93,6 +103,12 @@ def test_feed_reads_back_and_matches_truth(make_ctx: Callable[..., SimContext]) 
     assert 0.09 < value[("KT-01", "2025-12")] < 0.16  # plan: 15% of GRDP
     assert ("KT-01", "2025-11") not in value  # GRDP is quarterly
     assert 0.08 < value[("KT-02", "2025-12")] < 0.12  # plan: >10% of retail
+    # The yearly figures, on the year's December (DT-02 of 2025 comes in June 2026: not here).
+    assert 0.8 < value[("DT-01", "2024-12")] < 1.0  # 79.2% in 2023, plan 100% a year
+    assert 0.15 < value[("DT-03", "2025-12")] < 0.5  # plan: 50% with a digital signature
+    assert 0.4 < value[("DT-04", "2025-12")] < 0.8  # plan: > 0.7 firms per 1,000 people
+    assert 1 <= value[("DT-02", "2024-12")] <= 63  # old Đồng Tháp's rank among 63
+    assert ("DT-02", "2025-12") not in value
 
 
 def test_same_seed_same_bytes(make_ctx: Callable[..., SimContext], tmp_path: Path) -> None:

@@ -12,6 +12,7 @@ from pathlib import Path
 from iochub.kpi_docs import (
     CATALOGUE_SEED,
     CLAUSES_SEED,
+    KPI_MODELS,
     TARGETS_SEED,
     Clause,
     docs_path,
@@ -35,7 +36,8 @@ SIMULATOR_TRUTH_IDS = {
     "OPS-HEALTH-FACILITIES-REPORTING", "OPS-HEALTH-REMOTE-BOOKING",
     "OPS-HEALTH-TELEMEDICINE-SESSIONS", "OPS-INSECT-DENSITY-ALERTS", "OPS-IOT-SALINITY-ALERTS",
     "OPS-IOT-STATIONS-REPORTING", "OPS-OCOP-ONLINE", "OPS-OVERDUE-DOSSIERS",
-    "OPS-SCHOOLS-DIGITAL", "OPS-SME-ECOM",
+    "OPS-SCHOOLS-DIGITAL", "OPS-SME-ECOM", "DT-01", "DT-02", "DT-03", "DT-04",
+    "CQ-01", "CQ-02", "CQ-03",
 }  # fmt: skip
 # A KPI id quoted in the simulator's code (string literal or docstring literal); a lowercase
 # suffix marks a part (4.5a) or an alternative reading published beside an indicator (2.2n).
@@ -56,7 +58,12 @@ def _clauses() -> list[Clause]:
 
 
 def _render() -> str:
-    return render_kpi_docs(PROJECT / CATALOGUE_SEED, PROJECT / TARGETS_SEED, PROJECT / CLAUSES_SEED)
+    return render_kpi_docs(
+        PROJECT / CATALOGUE_SEED,
+        PROJECT / TARGETS_SEED,
+        PROJECT / CLAUSES_SEED,
+        PROJECT / KPI_MODELS,
+    )
 
 
 def test_docs_page_is_up_to_date() -> None:

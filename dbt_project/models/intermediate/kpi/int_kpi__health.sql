@@ -9,8 +9,14 @@
 -- dated (NGAYLAP) in the month / facilities; OPS-HEALTH-EPISODES readable distinct episodes by
 -- admission month and residence commune (an unknown residence code counts for the province
 -- only); OPS-HEALTH-TELEMEDICINE-SESSIONS sessions started in the month by the spoke facility;
--- OPS-HEALTH-BOOKINGS distinct bookings made in the month by the booked facility. Counts carry
--- denominator 1. YT-02 has no source (no system records which residents use telemedicine).
+-- OPS-HEALTH-BOOKINGS distinct bookings made in the month by the booked facility; DT-06
+-- facilities the registry flags as running telemedicine / facilities, province 82 only (the
+-- flag is a snapshot without a date: every month carries the latest registry's flag, and the
+-- year is its last month's row); DT-05 one pooled share, province 82: the schools with digital
+-- management (OPS-SCHOOLS-DIGITAL's province row, int_kpi__education) plus DT-06's facilities
+-- over the schools in the term's exports plus the registry's facilities, in the months both
+-- sectors have. Counts carry denominator 1. YT-02 has no source (no system records which
+-- residents use telemedicine).
 with months as (
     select * from {{ ref('int_health__months') }}
 ),
@@ -21,6 +27,15 @@ facilities as (
 
 coverage as (
     select * from {{ ref('fct_ehr_coverage_monthly') }}
+),
+
+schools_digital as (
+    select
+        period,
+        numerator,
+        denominator
+    from {{ ref('int_kpi__education') }}
+    where kpi_id = 'OPS-SCHOOLS-DIGITAL' and admin_level = 'province'
 ),
 
 episodes as (
@@ -72,6 +87,7 @@ facility_months as (
             coalesce(facilities.cashless_since <= months.month_end, false) as integer
         ) as is_cashless,
         cast(reporting.facility_code is not null as integer) as is_reporting,
+        cast(coalesce(facilities.has_telemedicine, false) as integer) as is_telemedicine,
         coalesce(sessions.sessions, 0) as sessions,
         coalesce(bookings.bookings, 0) as bookings
     from facilities
@@ -137,6 +153,15 @@ rows_in as (
     from facility_months
     union all
     select
+        'DT-06' as kpi_id,
+        period,
+        commune_code,
+        district_code,
+        is_telemedicine as numerator,
+        1 as denominator
+    from facility_months
+    union all
+    select
         'OPS-HEALTH-TELEMEDICINE-SESSIONS' as kpi_id,
         period,
         commune_code,
@@ -174,7 +199,7 @@ units as (
         numerator,
         denominator
     from rows_in
-    where commune_code is not null
+    where commune_code is not null and kpi_id != 'DT-06'
     union all
     select
         kpi_id,
@@ -185,7 +210,7 @@ units as (
         numerator,
         denominator
     from rows_in
-    where district_code is not null and period < '2025-07'
+    where district_code is not null and period < '2025-07' and kpi_id != 'DT-06'
     union all
     select
         kpi_id,
@@ -218,6 +243,27 @@ summed as (
         end as denominator
     from units
     group by kpi_id, period, admin_level, admin_code, structure
+),
+
+pooled as (
+    select
+        'DT-05' as kpi_id,
+        facilities.period,
+        facilities.admin_level,
+        facilities.admin_code,
+        facilities.structure,
+        cast(schools.numerator + facilities.numerator as double precision) as numerator,
+        cast(schools.denominator + facilities.denominator as double precision) as denominator
+    from summed as facilities
+    inner join schools_digital as schools
+        on facilities.period = schools.period
+    where facilities.kpi_id = 'DT-06' and facilities.admin_level = 'province'
+),
+
+all_rows as (
+    select * from summed
+    union all
+    select * from pooled
 )
 
 select
@@ -229,4 +275,4 @@ select
     numerator,
     denominator,
     case when denominator > 0 then numerator / denominator end as value  -- noqa: RF04
-from summed
+from all_rows

@@ -1,5 +1,6 @@
 -- The 21 monitoring stations (6 water-quality, 15 light traps) from the station registry, on
--- their current commune, with the old commune and district they were installed in.
+-- their current commune, with the old commune and district they were installed in and a water
+-- station's alarm level I (the threshold of the iot_water_level_breach alerts).
 select distinct on (station_code)
     station_code,
     station_kind,
@@ -8,6 +9,7 @@ select distinct on (station_code)
     old_district_code,
     commune_code,
     latitude,
-    longitude
+    longitude,
+    water_level_alarm_cm
 from {{ ref('stg_iot_csv_backfill__stations') }}
 order by station_code asc, run_id desc

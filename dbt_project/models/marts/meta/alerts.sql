@@ -61,13 +61,17 @@ station_silent as (
 ),
 
 -- Threshold breaches, one episode per run of consecutive breaching hours (salinity above
--- 4 ‰ at a water station) or nights (brown planthopper above 3,000 a night at a trap).
+-- 4 ‰, or the water level above the alarm level I the province set for the station in the
+-- station register, at a water station) or nights (brown planthopper above 3,000 a night at a
+-- trap). A breaching hour or night at the horizon of its kind of station leaves the episode open.
 breaches as (
     select
         'iot_salinity_breach' as alert_rule,
+        'hour' as contact_interval,
         station_code,
         observed_hour as breach_at,
         salinity_ppt_max as observed_value,
+        4 as threshold,
         {{ dbt.dateadd(
             'hour',
             '-1 * row_number() over (partition by station_code order by observed_hour)',
@@ -77,10 +81,27 @@ breaches as (
     where is_salinity_alert
     union all
     select
+        'iot_water_level_breach' as alert_rule,
+        'hour' as contact_interval,
+        station_code,
+        observed_hour as breach_at,
+        water_level_cm_max as observed_value,
+        water_level_alarm_cm as threshold,
+        {{ dbt.dateadd(
+            'hour',
+            '-1 * row_number() over (partition by station_code order by observed_hour)',
+            'observed_hour'
+        ) }} as island
+    from {{ ref('fct_iot_reading_hourly') }}
+    where is_water_level_alert
+    union all
+    select
         'iot_insect_density' as alert_rule,
+        'day' as contact_interval,
         station_code,
         cast(night_of as timestamp) as breach_at,
         bph_count as observed_value,
+        3000 as threshold,
         {{ dbt.dateadd(
             'day',
             '-1 * row_number() over (partition by station_code order by night_of)',
@@ -105,27 +126,30 @@ threshold_breach as (
         min(breaches.breach_at) as started_at,
         case
             when
-                breaches.alert_rule = 'iot_salinity_breach'
+                breaches.contact_interval = 'hour'
                 and max(breaches.breach_at) < max(horizons.water_horizon_at)
                 then {{ dbt.dateadd('hour', 1, 'max(breaches.breach_at)') }}
             when
-                breaches.alert_rule = 'iot_insect_density'
+                breaches.contact_interval = 'day'
                 and max(breaches.breach_at) < max(horizons.trap_horizon_at)
                 then {{ dbt.dateadd('day', 1, 'max(breaches.breach_at)') }}
         end as ended_at,
-        case breaches.alert_rule
-            when 'iot_salinity_breach' then max(horizons.water_horizon_at)
+        case breaches.contact_interval
+            when 'hour' then max(horizons.water_horizon_at)
             else max(horizons.trap_horizon_at)
         end as as_of,
         max(breaches.observed_value) as measure,
-        case breaches.alert_rule when 'iot_salinity_breach' then 4 else 3000 end as threshold,
+        -- one station's own level: the same on every breaching hour of the episode
+        max(breaches.threshold) as threshold,
         case breaches.alert_rule
             when 'iot_salinity_breach' then '‰ độ mặn cao nhất (highest salinity, ppt)'
+            when 'iot_water_level_breach' then 'cm mực nước cao nhất (highest water level, cm)'
             else 'con rầy nâu/đêm cao nhất (most brown planthoppers a night)'
         end as measure_unit
     from breaches
     cross join horizons
-    group by breaches.alert_rule, breaches.station_code, breaches.island
+    group by
+        breaches.alert_rule, breaches.contact_interval, breaches.station_code, breaches.island
 ),
 
 -- A facility not reporting: more than 2 days without a readable XML 130 file (a file that
@@ -155,6 +179,20 @@ facility_gaps as (
     from facility_files
 ),
 
+-- The days after a file without one: up to the day before the next file or, for the last
+-- file, up to the horizon day itself (another facility's newest file is dated then, this one
+-- sent none): a last file more than 2 days older than the newest file is more than 2 days.
+facility_gaps_measured as (
+    select
+        *,
+        case
+            when next_file_date is null
+                then {{ dbt.datediff('file_date', 'horizon_date', 'day') }}
+            else {{ dbt.datediff('file_date', 'next_file_date', 'day') }} - 1
+        end as days_without_file
+    from facility_gaps
+),
+
 facility_silent as (
     select
         'health_facility_not_reporting' as alert_rule,
@@ -163,14 +201,11 @@ facility_silent as (
         cast({{ dbt.dateadd('day', 1, 'file_date') }} as timestamp) as started_at,
         cast(next_file_date as timestamp) as ended_at,
         cast(horizon_date as timestamp) as as_of,
-        {{ dbt.datediff('file_date', 'coalesce(next_file_date, horizon_date)', 'day') }} - 1
-            as measure,
+        days_without_file as measure,
         2 as threshold,
         'ngày không gửi dữ liệu (days without a file)' as measure_unit
-    from facility_gaps
-    where
-        file_days >= 0.8 * period_days
-        and {{ dbt.datediff('file_date', 'coalesce(next_file_date, horizon_date)', 'day') }} - 1 > 2
+    from facility_gaps_measured
+    where file_days >= 0.8 * period_days and days_without_file > 2
 ),
 
 -- Overdue dossiers right now, per handling unit and procedure: received, not finished, past
@@ -274,8 +309,11 @@ source_quarantine as (
         last_success_at as started_at,
         cast(null as timestamp) as ended_at,
         built_at as as_of,
-        round(cast(100.0 * last_run_rows_quarantined / last_run_rows_in as numeric), 2)
-            as measure,
+        -- numeric(18, 6): DuckDB's bare numeric is decimal(18, 3), rounded twice (12.3449 % →
+        -- 12.345 → 12.35 against PostgreSQL's 12.34)
+        round(
+            cast(100.0 * last_run_rows_quarantined / last_run_rows_in as numeric(18, 6)), 2
+        ) as measure,
         5 as threshold,
         '% dòng bị cách ly ở lần chạy cuối (% rows quarantined by the last run)'
             as measure_unit
@@ -329,6 +367,11 @@ rules as (
         values
         ('iot_station_silent', 'iot', 'warning', 'Trạm quan trắc mất tín hiệu (station silent)'),
         ('iot_salinity_breach', 'iot', 'critical', 'Độ mặn vượt ngưỡng (salinity above 4 ‰)'),
+        -- Level I is the first of the three alarm levels (II and III are higher): a warning.
+        (
+            'iot_water_level_breach', 'iot', 'warning',
+            'Mực nước vượt báo động I (water level above the station''s alarm level I)'
+        ),
         (
             'iot_insect_density', 'agriculture', 'critical',
             'Mật độ rầy nâu vượt ngưỡng (brown planthopper above 3,000 a night)'

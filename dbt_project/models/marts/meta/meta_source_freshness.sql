@@ -101,8 +101,13 @@ select
     coalesce(last_run_tables.landing_expectations, 0) as last_run_landing_expectations,
     coalesce(table_landings.rows_landed_total, 0) as rows_landed_total,
     build.built_at,
+    -- numeric(18, 6), not numeric: DuckDB's numeric is decimal(18, 3), and rounding to 3 places
+    -- then to 2 shows 0.0145 h as 0.02 (PostgreSQL: 0.01)
     round(
-        cast({{ seconds_between('last_runs.finished_at', 'build.built_at') }} / 3600.0 as numeric),
+        cast(
+            {{ seconds_between('last_runs.finished_at', 'build.built_at') }} / 3600.0
+            as numeric(18, 6)
+        ),
         2
     ) as hours_since_success,
     coalesce(

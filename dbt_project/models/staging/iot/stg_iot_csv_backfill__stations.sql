@@ -1,6 +1,7 @@
 -- sqlfluff:templater:jinja:load_macros_from_path:macros
 -- The station registry (stations.csv): 6 water-quality stations and 15 light traps, with the
--- old commune and district they were installed in and their current commune.
+-- old commune and district they were installed in, their current commune and, for a water
+-- station, the alarm level I the province set for it (null: not set, never judged).
 with source as (
     select * from {{ source('iot_csv_backfill', 'stations') }}
 )
@@ -14,6 +15,7 @@ select
     source.new_commune_code as sent_new_commune_code,
     source.latitude,
     source.longitude,
+    source.water_level_alarm_cm,
     source._run_id as run_id,
     source.load_date,
     coalesce(
