@@ -323,6 +323,10 @@ class Source(_Model):
     schedule: str
     freshness_hours: int = Field(gt=0)
     description: str | None = None
+    # Whether the demo province simulates this system. The whole-province tests land and check
+    # only simulated sources, so a new system (`ioc sources new` writes false) joins the registry
+    # without breaking them; the hub itself extracts every source alike.
+    simulated: bool = True
     files: FilesSpec | None = None
     sql: SqlSpec | None = None
     rest: RestSpec | None = None

@@ -56,6 +56,7 @@ connection:
   default: "{default}"
 schedule: "@daily"  # Airflow schedule of extract__{name}
 freshness_hours: 48  # older than this = stale on the freshness dashboard
+simulated: false  # the demo province has no such system: its tests skip it
 """
 
 _BLOCKS = {
@@ -425,6 +426,7 @@ def render_introspected(name: str, sector: str, intro: Introspection) -> str:
         f"  default: {_q(intro.default)}",
         'schedule: "@daily"  # Airflow schedule of extract__' + name,
         "freshness_hours: 48  # older than this = stale on the freshness dashboard",
+        "simulated: false  # the demo province has no such system: its tests skip it",
     ]
     if intro.kind == "sql":
         lines += ["sql:", "  chunk_rows: 100000  # rows per batch read with connectorx"]

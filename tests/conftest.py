@@ -57,6 +57,14 @@ def point_at_province(patch: pytest.MonkeyPatch, province: Settings, home: Path)
     patch.setenv("IOC_HOME", str(home))
 
 
+def simulated_sources(settings: Settings) -> list[str]:
+    """The registered sources the demo province simulates: the ones a whole-province test can
+    land (a source declared ``simulated: false`` has no system here)."""
+    from connectors.registry import load_registry
+
+    return [name for name, source in load_registry(settings).items() if source.simulated]
+
+
 def _drop_databases(settings: Settings) -> None:
     import psycopg
     import pymysql  # type: ignore[import-untyped]
@@ -138,7 +146,7 @@ def province_warehouse(
         patch.setenv("DBT_TARGET_PATH", str(home / "dbt_target"))
         patch.setenv("DBT_LOG_PATH", str(home / "dbt_logs"))
         settings = get_settings()
-        outcome = extract_all(settings)
+        outcome = extract_all(settings, simulated_sources(settings))
         assert outcome.failures == {}, outcome.failures
         run_dbt(settings, "build")
     yield settings

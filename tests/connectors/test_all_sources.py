@@ -15,11 +15,10 @@ import pytest
 from connectors.extract import run_extract
 from connectors.landing import read_manifests
 from connectors.privacy import scan
-from connectors.registry import load_registry
 from iochub.settings import Settings, get_settings
 from simulator.advance import advance
 from simulator.generate import GenerateParams, generate
-from tests.conftest import _drop_databases
+from tests.conftest import _drop_databases, simulated_sources
 
 
 def test_every_source_lands_with_the_invariant_and_no_clear_personal_data(
@@ -28,7 +27,7 @@ def test_every_source_lands_with_the_invariant_and_no_clear_personal_data(
     """Read from the session's landing (``province_warehouse`` extracted every source and
     failed on any failure): landing the province again here would cost minutes for nothing."""
     lake_home = province_warehouse
-    declared = load_registry(lake_home)
+    declared = simulated_sources(lake_home)
     assert {path.name for path in lake_home.manifest_dir.iterdir()} == set(declared)
     for name in declared:
         manifests = read_manifests(lake_home, name)

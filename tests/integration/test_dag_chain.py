@@ -23,10 +23,9 @@ from collections.abc import Iterator
 import duckdb
 import pytest
 
-from connectors.registry import load_registry
 from iochub.settings import Settings, get_settings
 from simulator.outage import bring_up, take_down
-from tests.conftest import point_at_province
+from tests.conftest import point_at_province, simulated_sources
 from tests.integration.test_kpi_golden import REQUIRED_KPIS, compare_with_ground_truth
 
 pytestmark = pytest.mark.integration
@@ -81,7 +80,7 @@ def test_a_source_down_fails_alone_and_the_rest_publishes(
     take_down(settings, DOWN)
     try:
         states = {}
-        for name in load_registry(settings):
+        for name in simulated_sources(settings):
             run = dagbag.get_dag(f"extract__{name}").test()
             states[name] = run.state
             if name == DOWN:
