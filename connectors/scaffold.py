@@ -131,11 +131,13 @@ tables:
 """
 
 _STAGING = """\
--- Staging model of {name}.{table}: one row per landed row, columns renamed to English
--- snake_case and typed; nothing filtered. The source is declared by `ioc dbt sources`
+-- sqlfluff:templater:jinja:load_macros_from_path:macros
+-- Staging model of {name}.{table}: the latest landed version of each record (the registry's
+-- primary_key: macros/source_latest.sql), columns renamed to English snake_case and typed;
+-- nothing filtered. The source is declared by `ioc dbt sources`
 -- (models/staging/{sector}/_{name}__sources.yml, generated from the registry).
 with source as (
-    select * from {{{{ source('{name}', '{table}') }}}}
+    {{{{ source_latest('{name}', '{table}') }}}}
 ),
 
 renamed as (
@@ -537,21 +539,20 @@ def render_staging(source: Source, table: TableSpec) -> str:
     title = " ".join(table.title.split()).replace("{", "(").replace("}", ")")
     lines = textwrap.wrap(
         f"{title}: the staging model of {source.name}.{table.name}, scaffolded by `ioc "
-        "sources new`. One row per landed row, each column cast to its declared type "
-        "(portable: DuckDB and PostgreSQL) and named in snake_case (TODO: English names); "
-        "personal data is already treated at landing (*_key: HMAC pseudonyms, *_year: years). "
-        f"The latest version of each key ({key}) is kept in ONE place, the `source` CTE: today "
-        "it reads every landed version, as the other staging models do; the macro that keeps "
-        "the latest landed version per primary key will be called there.",
+        f"sources new`. One row per record: the latest landed version of each key ({key}, the "
+        "registry's primary_key; macros/source_latest.sql), each column cast to its declared "
+        "type (portable: DuckDB and PostgreSQL) and named in snake_case (TODO: English names); "
+        "personal data is already treated at landing (*_key: HMAC pseudonyms, *_year: years).",
         width=97,
         initial_indent="-- ",
         subsequent_indent="-- ",
     )
     if dropped:
         lines.append(f"-- Dropped at landing (pii: drop), never in the lake: {', '.join(dropped)}.")
+    lines = ["-- sqlfluff:templater:jinja:load_macros_from_path:macros", *lines]
     lines += [
         "with source as (",
-        f"    select * from {{{{ source('{source.name}', '{table.name}') }}}}",
+        f"    {{{{ source_latest('{source.name}', '{table.name}') }}}}",
         "),",
         "",
         "renamed as (",

@@ -100,17 +100,20 @@ def test_introspected_database_source_lands_and_its_test_passes(
     assert CliRunner().invoke(app, ["sources", "validate"]).exit_code == 0
     staging = project / "dbt_project" / "models" / "staging" / "agriculture"
     model = (staging / f"stg_{name}__dang_ky_trong.sql").read_text()
-    assert "double precision" in model and f"source('{name}', 'dang_ky_trong')" in model
+    assert "double precision" in model and f"source_latest('{name}', 'dang_ky_trong')" in model
 
     # The declaration lands as written: its default connection is the database itself.
     manifest = run_extract(name, get_settings())
     manifest.check_invariant()
     assert manifest.rows_in == {"dang_ky_trong": 20}
     assert manifest.rows_landed == {"dang_ky_trong": 20}
-    # The staging model runs on what landed (its source() read the way dbt's sources read it).
+    # The staging model's SQL runs on what landed (its source read the way dbt's sources read
+    # it; one landing run, so the latest version of each key is every row).
     lake = get_settings().raw_dir / name / "dang_ky_trong" / "*" / "*.parquet"
     relation = f"read_parquet('{lake}', hive_partitioning = true, union_by_name = true)"
-    sql = model.replace(f"{{{{ source('{name}', 'dang_ky_trong') }}}}", relation)
+    sql = model.replace(
+        f"{{{{ source_latest('{name}', 'dang_ky_trong') }}}}", f"select * from {relation}"
+    )
     staged = duckdb.sql(sql)
     assert staged.columns[:3] == ["ma_dang_ky", "ho_ten_key", "so_cccd_key"]
     assert len(staged.fetchall()) == 20
@@ -161,7 +164,7 @@ def test_scaffolded_csv_source_extracts_end_to_end(own_registry: Settings, tmp_p
         tests_dir=tmp_path / "tests",
     )
     assert made.registry == settings.sources_dir / "statistics" / f"{NAME}.yaml"
-    assert f"source('{NAME}', 'records')" in made.staging.read_text()
+    assert f"source_latest('{NAME}', 'records')" in made.staging.read_text()
     compile(made.test.read_text(), str(made.test), "exec")  # the test stub is valid Python
     runner = CliRunner()
     assert runner.invoke(app, ["sources", "validate"]).exit_code == 0

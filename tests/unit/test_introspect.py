@@ -300,7 +300,7 @@ def test_staging_is_portable_sql() -> None:
     assert "cast(ngay_sinh as integer) as ngay_sinh_year" in sql
     assert "dia_chi" not in sql.split("with source")[1]  # dropped at landing
     # One place to switch to the latest version per key: the source() call, once.
-    assert sql.count("{{") == 1 and "{{ source('demo_x', 'things') }}" in sql
+    assert sql.count("{{") == 1 and "{{ source_latest('demo_x', 'things') }}" in sql
 
 
 def test_fixture_rows_respect_the_contract() -> None:
