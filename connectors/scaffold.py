@@ -57,6 +57,7 @@ connection:
 schedule: "@daily"  # Airflow schedule of extract__{name}
 freshness_hours: 48  # older than this = stale on the freshness dashboard
 simulated: false  # the demo province has no such system: its tests skip it
+publish: true  # marts.src_<source>__<table>: the latest version of each record
 """
 
 _BLOCKS = {
@@ -429,6 +430,7 @@ def render_introspected(name: str, sector: str, intro: Introspection) -> str:
         'schedule: "@daily"  # Airflow schedule of extract__' + name,
         "freshness_hours: 48  # older than this = stale on the freshness dashboard",
         "simulated: false  # the demo province has no such system: its tests skip it",
+        "publish: true  # marts.src_<source>__<table>: the latest version of each record",
     ]
     if intro.kind == "sql":
         lines += ["sql:", "  chunk_rows: 100000  # rows per batch read with connectorx"]
