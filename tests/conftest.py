@@ -67,7 +67,7 @@ def simulated_sources(settings: Settings) -> list[str]:
 
 def _drop_databases(settings: Settings) -> None:
     import psycopg
-    import pymysql  # type: ignore[import-untyped]
+    import pymysql  # type: ignore[import-untyped,unused-ignore]
 
     prefix = settings.sim_db_prefix
     with psycopg.connect(f"{settings.sim_pg_url}/postgres", autocommit=True) as pg:

@@ -13,33 +13,31 @@
   Use: `with source as ({{ source_latest('agri_dk01', 'registrations') }})`.
 -#}
 {% macro source_latest(source_name, table_name) -%}
-    {%- set relation = source(source_name, table_name) -%}
-    {%- set keys = [] -%}
-    {%- if execute and graph is defined -%}
-        {%- for node in graph.sources.values() -%}
-            {%- if node.source_name == source_name and node.name == table_name -%}
-                {%- do keys.extend(node.meta.get('primary_key', [])) -%}
-            {%- endif -%}
-        {%- endfor -%}
-    {%- endif -%}
-    {%- if keys -%}
-        select landed.*
-        from {{ relation }} as landed
-        inner join (
-            select
-                {% for key in keys -%}
-                    {{ key }},
-                {% endfor -%}
-                max(_run_id) as latest_run_id
-            from {{ relation }}
-            group by {{ keys | join(', ') }}
-        ) as newest
-            on
-                {% for key in keys -%}
-                    landed.{{ key }} is not distinct from newest.{{ key }} and
-                {% endfor -%}
-                landed._run_id = newest.latest_run_id
-    {%- else -%}
-        select * from {{ relation }}
-    {%- endif -%}
+{%- set relation = source(source_name, table_name) -%}
+{%- set keys = [] -%}
+{%- if execute and graph is defined -%}
+{%- for node in graph.sources.values() -%}
+{%- if node.source_name == source_name and node.name == table_name -%}
+{%- do keys.extend(node.meta.get('primary_key', [])) -%}
+{%- endif -%}
+{%- endfor -%}
+{%- endif -%}
+{%- if keys %}
+select landed.*
+from {{ relation }} as landed
+inner join (
+    select
+        {{ keys | join(', ') }},
+        max(_run_id) as latest_run_id
+    from {{ relation }}
+    group by {{ keys | join(', ') }}
+) as newest
+    on
+        {% for key in keys -%}
+            landed.{{ key }} is not distinct from newest.{{ key }} and
+        {% endfor -%}
+        landed._run_id = newest.latest_run_id
+{%- else %}
+select * from {{ relation }}
+{%- endif %}
 {%- endmacro %}
