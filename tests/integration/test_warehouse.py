@@ -151,16 +151,6 @@ def test_gate_refuses_a_warehouse_that_lost_rows_tables_or_columns(built: Settin
     assert all(observed == "1" for _, _, observed in failed), failed
 
 
-def test_rebuild_gives_the_same_warehouse(built: Settings) -> None:
-    query = "select * from marts.fct_health_episode order by episode_key"
-    with duckdb.connect(str(built.serving_db), read_only=True) as con:
-        first = con.execute(query).fetchall()
-    build_and_publish(built, new_run_id())
-    with duckdb.connect(str(built.serving_db), read_only=True) as con:
-        second = con.execute(query).fetchall()
-    assert first == second
-
-
 def _table_checksums(serving_db: str) -> dict[str, tuple[int, str]]:
     """Rows and an order-free checksum of every table of the marts and reference schemas (meta
     holds the build's own times and run ids)."""
@@ -180,6 +170,8 @@ def _table_checksums(serving_db: str) -> dict[str, tuple[int, str]]:
 
 
 def test_rerun_after_a_kill_mid_build_publishes_the_same_warehouse(built: Settings) -> None:
+    """A build killed half-way, then a whole rebuild: every published table holds the same rows
+    as before (so a plain rebuild gives the same warehouse too)."""
     clean = _table_checksums(str(built.serving_db))
     assert clean["marts.fct_health_episode"][0] == VALID_EPISODES
     prepare_build(built)
