@@ -614,6 +614,8 @@ def landed_every_row(source: Source, settings: Settings, manifest: Manifest) -> 
 '''
 
 _TEST_BODY = {
+    # {extract} lands the source; a table read by a query (a PostgreSQL schema) is read from
+    # its fixture table instead ({twin}).
     "sql": """
 def test_{name}_lands_every_row_once(
     settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
@@ -621,37 +623,15 @@ def test_{name}_lands_every_row_once(
     source = load_registry(settings)[NAME]
     fixture = write_sqlite_fixture(source, tmp_path / "{name}.sqlite", ROWS)
     monkeypatch.setenv("{env}", fixture)
-
-    landed_every_row(source, settings, run_extract(NAME, settings))
-    again = run_extract(NAME, settings)  # nothing changed at the source: nothing lands
+{twin}
+    landed_every_row(source, settings, {extract})
+    again = {extract}  # nothing changed at the source: nothing lands
     again.check_invariant()
     assert sum(again.rows_landed.values()) == 0, again.rows_landed
 
     # The system changes a row (or, in a table without a cursor, deletes one): what must land.
     changed = touch_sqlite_fixture(source, fixture)
-    after = run_extract(NAME, settings)
-    after.check_invariant()
-    assert {{t: n for t, n in after.rows_landed.items() if n}} == changed
-""",
-    # A table read by a query (a PostgreSQL schema) is read from its fixture table instead.
-    "sql_query": """
-def test_{name}_lands_every_row_once(
-    settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    source = load_registry(settings)[NAME]
-    fixture = write_sqlite_fixture(source, tmp_path / "{name}.sqlite", ROWS)
-    monkeypatch.setenv("{env}", fixture)
-    # The queries name a schema SQLite lacks: their tables are read from the fixture's tables.
-    twin = sqlite_twin(source)
-
-    landed_every_row(source, settings, extract_source(twin, settings))
-    again = extract_source(twin, settings)  # nothing changed at the source: nothing lands
-    again.check_invariant()
-    assert sum(again.rows_landed.values()) == 0, again.rows_landed
-
-    # The system changes a row (or, in a table without a cursor, deletes one): what must land.
-    changed = touch_sqlite_fixture(source, fixture)
-    after = extract_source(twin, settings)
+    after = {extract}
     after.check_invariant()
     assert {{t: n for t, n in after.rows_landed.items() if n}} == changed
 """,
@@ -719,7 +699,13 @@ def render_test(name: str, kind: str, rows: int = 5, queries: bool = False) -> s
         head = head.replace(f"import {helper}", f"import {helpers}, {helper}")
     if kind == "sql" and queries:
         head = head.replace("import run_extract", "import extract_source")
-        return head + _TEST_BODY["sql_query"].format(**values)
+        values["extract"] = "extract_source(twin, settings)"
+        values["twin"] = (
+            "    # The queries name a schema SQLite lacks: their tables are read from the "
+            "fixture's tables.\n    twin = sqlite_twin(source)\n"
+        )
+    elif kind == "sql":
+        values["extract"], values["twin"] = "run_extract(NAME, settings)", ""
     return head + _TEST_BODY[kind].format(**values)
 
 

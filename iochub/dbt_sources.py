@@ -55,28 +55,34 @@ def sources_path(settings: Settings, source: Source) -> Path:
     )
 
 
+def _landed_columns(table: TableSpec) -> list[dict[str, Any]]:
+    """The columns a table has in the lake, with their registry descriptions and types: the
+    declared ones, undeclared pseudonymised ones (dropped ones never land), the lineage ones."""
+    columns: list[dict[str, Any]] = []
+    for name, spec in table.columns.items():
+        column: dict[str, Any] = {"name": name}
+        parts = [spec.description] if spec.description else []
+        if spec.renamed_from:
+            parts.append(f"Formerly {', '.join(spec.renamed_from)}.")
+        treatment = table.pii.get(name)
+        if treatment is not None:
+            parts.append(f"Personal data: {treatment.value} at landing.")
+        if parts:
+            column["description"] = " ".join(parts)
+        column["data_type"] = DUCK_TYPES[spec.type].lower()
+        columns.append(column)
+    for name, treatment in table.pii.items():
+        if name not in table.columns and treatment.value != "drop":
+            columns.append(
+                {"name": name, "description": f"Personal data: {treatment.value} at landing."}
+            )
+    return columns + [{"name": n, "description": d} for n, d in SYSTEM_COLUMNS.items()]
+
+
 def render_sources(source: Source, registry_file: str) -> str:
     tables: list[dict[str, Any]] = []
     for table in source.tables:
-        columns: list[dict[str, Any]] = []
-        for name, spec in table.columns.items():
-            column: dict[str, Any] = {"name": name}
-            parts = [spec.description] if spec.description else []
-            if spec.renamed_from:
-                parts.append(f"Formerly {', '.join(spec.renamed_from)}.")
-            treatment = table.pii.get(name)
-            if treatment is not None:
-                parts.append(f"Personal data: {treatment.value} at landing.")
-            if parts:
-                column["description"] = " ".join(parts)
-            column["data_type"] = DUCK_TYPES[spec.type].lower()
-            columns.append(column)
-        for name, treatment in table.pii.items():
-            if name not in table.columns and treatment.value != "drop":
-                columns.append(
-                    {"name": name, "description": f"Personal data: {treatment.value} at landing."}
-                )
-        columns += [{"name": n, "description": d} for n, d in SYSTEM_COLUMNS.items()]
+        columns = _landed_columns(table)
         entry: dict[str, Any] = {"name": table.name, "description": table.title}
         if table.primary_key:
             entry["meta"] = {"primary_key": table.primary_key}
@@ -119,14 +125,6 @@ def mart_name(source: Source, table: TableSpec) -> str:
     return f"src_{source.name}__{table.name}"
 
 
-def _column_entries(source: Source, table: TableSpec) -> list[dict[str, Any]]:
-    """The landed columns of a table with their registry descriptions (dropped PII is absent)."""
-    document = yaml.safe_load(render_sources(source, ""))
-    (entry,) = [t for t in document["sources"][0]["tables"] if t["name"] == table.name]
-    columns: list[dict[str, Any]] = entry["columns"]
-    return columns
-
-
 def render_mart_sql(source: Source, table: TableSpec, registry_file: str) -> str:
     return (
         "-- sqlfluff:templater:jinja:load_macros_from_path:macros\n"
@@ -140,7 +138,7 @@ def render_mart_models(source: Source, registry_file: str) -> str:
     models = []
     for table in source.tables:
         columns = []
-        for column in _column_entries(source, table):
+        for column in _landed_columns(table):
             spec = table.columns.get(column["name"])
             tests: list[Any] = []
             if spec is not None and spec.required:

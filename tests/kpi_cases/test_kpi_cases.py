@@ -51,7 +51,7 @@ import yaml
 from connectors.extract import extract_source, run_extract
 from connectors.landing import read_manifests
 from connectors.registry import expand_placeholders, load_registry
-from iochub.kpi_docs import KPI_MODELS, computed_kpi_ids
+from iochub.kpi_docs import CATALOGUE_SEED, KPI_MODELS, computed_kpi_ids, read_catalogue
 from iochub.settings import REPO_ROOT, Settings, get_settings
 from iochub.warehouse import dbt_args, prepare_build
 from tests.kpi_cases import (
@@ -648,11 +648,10 @@ def test_only_indicators_nothing_computes_can_be_excused() -> None:
     """The list excuses an indicator only while no model computes it: not in fct_kpi_value (the
     KPI input models' ids) and not realtime in meta. Once it is computed, it needs cases."""
     clauses = rule_clauses()
-    with (REPO_ROOT / "dbt_project" / "seeds" / "kpi" / "kpi_catalogue_seed.csv").open(
-        encoding="utf-8", newline=""
-    ) as handle:
-        realtime = {r["kpi_id"] for r in csv.DictReader(handle) if r["periodicity"] == "realtime"}
-    computed = computed_kpi_ids(REPO_ROOT / "dbt_project" / KPI_MODELS) | realtime
+    project = REPO_ROOT / "dbt_project"
+    catalogue = read_catalogue(project / CATALOGUE_SEED)
+    realtime = {ind.kpi_id for ind in catalogue if ind.periodicity == "realtime"}
+    computed = computed_kpi_ids(project / KPI_MODELS) | realtime
     excused = sorted(c for c in not_yet_covered() if clauses.get(c) in computed)
     assert not excused, (
         f"these indicators are computed: write their cases instead of listing them in "

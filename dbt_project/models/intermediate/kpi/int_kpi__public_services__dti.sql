@@ -5,29 +5,12 @@
 -- CQ-0x/formula): CQ-01 = 766-3.2, CQ-02 = 766-3.3r, CQ-03 = 766-4.2, the province's month rows
 -- (the DTI is reported for the province only). Copies, not a second computation: the two
 -- readings can never drift apart.
+-- Both inputs follow the KPI contract (the same columns in the same order).
 with readings as (
-    select
-        kpi_id,
-        period,
-        admin_level,
-        admin_code,
-        structure,
-        numerator,
-        denominator,
-        value
-    from {{ ref('int_kpi__public_services__catalogue') }}
-    where kpi_id = '766-3.2' and admin_level = 'province'
+    select * from {{ ref('int_kpi__public_services__catalogue') }}
+    where kpi_id = '766-3.2'
     union all
-    select
-        kpi_id,
-        period,
-        admin_level,
-        admin_code,
-        structure,
-        numerator,
-        denominator,
-        value
-    from {{ ref('int_kpi__public_services') }}
+    select * from {{ ref('int_kpi__public_services') }}
     where kpi_id in ('766-3.3r', '766-4.2') and admin_level = 'province'
 )
 
