@@ -77,7 +77,10 @@ def parse_database(value: str) -> Database:
         # connectorx speaks the MySQL protocol under the ``mysql`` scheme only.
         return Database("mysql" + value[len(scheme) :], "mysql")
     if scheme == "sqlite":
-        return Database(value, "sqlite")
+        # SQLAlchemy writes an absolute path with four slashes (sqlite:////srv/x.sqlite);
+        # connectorx and the registry's {sim} placeholder with three.
+        rest = value[len("sqlite://") :]
+        return Database("sqlite://" + ("/" + rest.lstrip("/") if rest else rest), "sqlite")
     if scheme in ("", "file"):
         path = Path(urlparse(value).path if scheme == "file" else value).resolve()
         return Database(f"sqlite://{path}", "sqlite")
