@@ -118,7 +118,7 @@ class ColumnGuess:
     name: str  # the declared name: the source's own (sql, rest) or the header key (files)
     type: ColumnType = ColumnType.STRING
     required: bool = False
-    description: str = ""
+    title: str = ""  # the column comment, or the name the source uses
     format: str | None = None
     future: bool = True
     admin_code: bool = False
@@ -339,12 +339,12 @@ def guess_column(
     *,
     declared: ColumnType | None = None,
     required: bool = False,
-    description: str | None = None,
+    title: str | None = None,
 ) -> ColumnGuess:
     """Type, personal data and admin code of one column from its name and sampled values (as
     text); ``declared`` is the database's type, which only a text column's values refine."""
     texts = [v for v in values if v is not None and str(v).strip()]
-    column = ColumnGuess(name, required=required, description=description or name)
+    column = ColumnGuess(name, required=required, title=title or name)
     if declared is None or declared is ColumnType.STRING:
         guessed, fmt = type_from_values(texts)
         if declared is None:
@@ -527,7 +527,7 @@ def _table_from_database(
                 values,
                 declared=type_from_sql(column["type"]),
                 required=not column.get("nullable", True),
-                description=(column.get("comment") or "").strip() or None,
+                title=(column.get("comment") or "").strip() or None,
             )
         )
     try:
@@ -591,7 +591,7 @@ def _guess_records(
             declared = original
         renamed[original] = declared
         values = [r.get(original) for r in records]
-        columns.append(guess_column(declared, values, description=original))
+        columns.append(guess_column(declared, values, title=original))
     rows = [{renamed[k]: v for k, v in r.items()} for r in records]
     guess = TableGuess(name, title, locator, columns, sampled=len(records))
     _finish_table(guess, rows)

@@ -112,6 +112,9 @@ class ColumnSpec(_Model):
     renamed_from: list[str] = []
     future: bool = True  # false: a date after the load day is quarantined (future_date)
     admin_code: bool = False  # true: must be a commune/district/province code of either structure
+    # The column's name for people, Vietnamese with English in brackets ("Diện tích (Area, ha)"):
+    # Superset's column label and the start of its dbt description.
+    title: str | None = None
     description: str | None = None
     # Header spellings senders use for this column in spreadsheets, as they write them ("Địa
     # bàn / Mã tỉnh" for a two-level header): matched by the excel format, and quoted back to

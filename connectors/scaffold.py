@@ -4,7 +4,7 @@ Two ways in:
 
 - ``--from-db URL [--table T ...]``, ``--from-file SAMPLE`` or ``--from-url URL``: the system is
   introspected (``connectors.introspect``) and the declaration written complete: every column
-  with its type, ``required``, admin-code flag and description, the primary key, a suggested
+  with its type, ``required``, admin-code flag and title, the primary key, a suggested
   cursor, the personal-data treatments; what was guessed rather than read is marked ``guessed``
   or ``TODO`` in the file and listed by the command. The URL (without its password) is the
   connection's default, so the source lands as written; its environment variable overrides it.
@@ -324,7 +324,7 @@ def _column_line(column: ColumnGuess) -> str:
         spec["future"] = False
     if column.admin_code:
         spec["admin_code"] = True
-    spec["description"] = column.description
+    spec["title"] = column.title
     line = f"      {_yaml_key(column.name)}: {_flow(spec, bare=('type',))}"
     return line + (f"  # guessed: {'; '.join(column.notes)}" if column.notes else "")
 
@@ -744,8 +744,8 @@ def summarise(name: str, intro: Introspection) -> list[str]:
                 lines.append(f"  guessed type: {column.name}: {typed[0]}")
     lines += [f"note: {n}" for n in intro.notes]
     lines.append(
-        "TODO: title, owner, the header paragraph and each table's title; translate column "
-        "descriptions and staging names"
+        "TODO: title, owner, the header paragraph and each table's title; each column's title "
+        "in Vietnamese (English); the staging names"
     )
     return lines
 

@@ -61,7 +61,8 @@ def _landed_columns(table: TableSpec) -> list[dict[str, Any]]:
     columns: list[dict[str, Any]] = []
     for name, spec in table.columns.items():
         column: dict[str, Any] = {"name": name}
-        parts = [spec.description] if spec.description else []
+        named = " — ".join(p for p in (spec.title, spec.description) if p)
+        parts = [named] if named else []
         if spec.renamed_from:
             parts.append(f"Formerly {', '.join(spec.renamed_from)}.")
         treatment = table.pii.get(name)
@@ -69,7 +70,8 @@ def _landed_columns(table: TableSpec) -> list[dict[str, Any]]:
             parts.append(f"Personal data: {treatment.value} at landing.")
         if parts:
             column["description"] = " ".join(parts)
-        column["data_type"] = DUCK_TYPES[spec.type].lower()
+        # A treated personal-data column lands as text whatever its declared type.
+        column["data_type"] = "varchar" if treatment else DUCK_TYPES[spec.type].lower()
         columns.append(column)
     for name, treatment in table.pii.items():
         if name not in table.columns and treatment.value != "drop":

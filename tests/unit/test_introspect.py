@@ -253,7 +253,7 @@ def test_csv_sample_headers_become_keys(tmp_path: Path) -> None:
     (table,) = intro.tables
     names = [c.name for c in table.columns]
     assert names == ["ma_ho_so", "ho_va_ten", "ma_xa", "ngay_nop", "dien_tich_ha"]
-    assert table.column("ma_ho_so").description == "Mã hồ sơ"
+    assert table.column("ma_ho_so").title == "Mã hồ sơ"
     assert table.column("ho_va_ten").pii is HMAC
     assert table.column("ma_xa").admin_code
     assert table.column("ngay_nop").format == "%d/%m/%Y"
