@@ -1,6 +1,6 @@
 """``build_warehouse``: dbt build (astronomer-cosmos) → GIS layers (geo.layers) → publish gate
-(GX) → atomic publish → open alerts sent (iochub.alerts) and Superset's chart cache warmed (when
-Superset runs).
+(GX) → atomic publish → open alerts sent (iochub.alerts) and, when Superset runs, a dataset
+imported for each newly published source mart and the chart cache warmed.
 
 Runs when any landed table's Asset is updated by an extract DAG, and every 6 hours in any case
 (so freshness and alerts are re-evaluated while the sources are quiet), one run at a time. A
@@ -108,6 +108,12 @@ with DAG(
             raise RuntimeError(f"alert channel(s) failed: {result.failed}")
         return {"open_alerts": result.open_alerts, "sent": result.sent}
 
+    @task(task_id="superset_source_datasets")
+    def superset_source_datasets() -> list[str]:
+        from iochub.superset import import_new_source_datasets
+
+        return import_new_source_datasets(_settings)
+
     @task(task_id="warm_superset_cache")
     def warm_superset_cache() -> dict[str, str] | None:
         from iochub.superset import warm_up_cache
@@ -119,5 +125,5 @@ with DAG(
         >> geo_layers()
         >> quality_gate()
         >> publish()
-        >> [notify_alerts(), warm_superset_cache()]
+        >> [notify_alerts(), superset_source_datasets() >> warm_superset_cache()]
     )

@@ -636,10 +636,12 @@ def build() -> None:
     from connectors.landing import new_run_id
     from expectations.gate import GateFailed
     from geo.layers import LayerError
+    from iochub.superset import import_new_source_datasets
     from iochub.warehouse import DbtFailed, build_and_publish
 
+    settings = get_settings()
     try:
-        outcome = build_and_publish(get_settings(), new_run_id())
+        outcome = build_and_publish(settings, new_run_id())
     except (DbtFailed, LayerError, GateFailed) as exc:
         _fail(str(exc))
     console.print(
@@ -647,6 +649,9 @@ def build() -> None:
         f"({len(outcome.gate.outcomes)} expectations passed)"
     )
     _report_alerts(outcome.alerts)
+    added = import_new_source_datasets(settings)
+    if added:
+        console.print(f"Superset: dataset(s) added for {', '.join(added)}")
 
 
 def _report_alerts(result: NotifyResult | None) -> None:

@@ -8,8 +8,9 @@ reads nothing else from the machine.
 - ``bootstrap``: metadata database upgrade, the ``admin`` user, roles and permissions
   (idempotent: checks the metadata database first and skips what is done).
 - ``import``: zips ``superset_assets/bundle/`` (readable YAML) with the per-machine placeholders
-  filled in and imports it, overwriting the objects it contains; then roles, row-level security
-  and demo users from ``superset_assets/access.yaml`` (:mod:`iochub.superset_access`).
+  filled in and imports it, with a dataset for each published source mart
+  (:mod:`iochub.superset_sources`), overwriting the objects it contains; then roles, row-level
+  security and demo users from ``superset_assets/access.yaml`` (:mod:`iochub.superset_access`).
 - ``export``: exports the dashboards from a running Superset and writes them back as normalised,
   readable YAML (UTF-8, sorted keys, placeholders restored) for review in git.
 - ``start`` / ``stop``: gunicorn in the background (one worker, a few threads) with a pidfile.
@@ -37,6 +38,7 @@ import yaml
 
 from iochub import processes
 from iochub.settings import REPO_ROOT, Settings, get_settings
+from iochub.superset_sources import generated_uuids, source_datasets
 
 ASSETS_DIR = REPO_ROOT / "superset_assets"
 BUNDLE_DIR = ASSETS_DIR / "bundle"
@@ -251,7 +253,8 @@ def _to_import_form(rel: str, doc: dict[str, Any]) -> dict[str, Any]:
 def build_bundle_zip(
     settings: Settings, port: int | None = None, bundle_dir: Path = BUNDLE_DIR
 ) -> bytes:
-    """The bundle as a ZIP for Superset's importer, placeholders filled in."""
+    """The bundle as a ZIP for Superset's importer, placeholders filled in, with a dataset for
+    each published source mart (iochub.superset_sources)."""
     subs = _substitutions(settings, port)
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
@@ -264,6 +267,8 @@ def build_bundle_zip(
             if leftover:
                 raise SupersetError(f"{rel}: unknown placeholder {leftover.group(0)}")
             doc = _to_import_form(rel, yaml.safe_load(text))
+            archive.writestr(f"{BUNDLE_ROOT}/{rel}", dump_yaml(doc, sort_keys=False))
+        for rel, doc in source_datasets(settings).items():
             archive.writestr(f"{BUNDLE_ROOT}/{rel}", dump_yaml(doc, sort_keys=False))
     return buffer.getvalue()
 
@@ -356,6 +361,27 @@ def warm_up_cache(settings: Settings, port: int | None = None) -> dict[str, str]
         raise SupersetError(f"cache warm-up: chart data failed for {errors}")
     log.info("superset: cache warmed for %d chart(s)", len(statuses))
     return statuses
+
+
+def import_new_source_datasets(settings: Settings, port: int | None = None) -> list[str]:
+    """After a publish: when a source mart reached the serving warehouse that the running
+    Superset has no dataset for, import the bundle again (the datasets are made from the
+    registry, and access re-applied to them), so a new system is in SQL Lab as soon as it is
+    published. Returns the marts added; nothing is done when Superset is not running (the next
+    `ioc superset import`, as `make demo` runs it, adds them) or nothing is new."""
+    wanted = {str(doc["table_name"]) for doc in source_datasets(settings).values()}
+    if not wanted or not _is_up(settings, port):
+        return []
+    api = _Api(settings, port)
+    try:
+        have = {d["table_name"] for d in api.list_all("dataset") if d.get("schema") == "marts"}
+    finally:
+        api.close()
+    missing = sorted(wanted - have)
+    if missing:
+        import_assets(settings, port)
+        log.info("superset: datasets added for %s", ", ".join(missing))
+    return missing
 
 
 # Runs in .venv-superset: imports a bundle ZIP without a running server, as the admin user.
@@ -539,6 +565,7 @@ def export_assets(
             if isinstance(doc, dict) and doc.get("uuid"):
                 existing[str(doc["uuid"])] = path.relative_to(bundle_dir).as_posix()
 
+    generated = generated_uuids(settings)  # made from the registry at each import: not kept
     written: list[Path] = []
     with zipfile.ZipFile(io.BytesIO(payload)) as archive:
         for member in sorted(archive.namelist()):
@@ -546,6 +573,8 @@ def export_assets(
                 continue
             rel = member.split("/", 1)[1]
             doc = yaml.safe_load(archive.read(member).decode("utf-8"))
+            if rel.startswith("datasets/") and str(doc.get("uuid")) in generated:
+                continue
             if rel == "metadata.yaml":
                 doc = {"type": "assets", "version": doc.get("version", "1.0.0"),
                        "timestamp": "1970-01-01T00:00:00+00:00"}  # fmt: skip

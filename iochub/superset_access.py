@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,7 @@ import yaml
 
 from iochub.settings import Settings
 from iochub.superset import ASSETS_DIR, BUNDLE_DIR, SupersetError, _run, _venv_bin
+from iochub.superset_sources import source_datasets
 
 ACCESS_FILE = ASSETS_DIR / "access.yaml"
 APPLY_SCRIPT = ACCESS_FILE.parent / "apply_access.py"
@@ -171,15 +173,16 @@ def _yaml_docs(folder: Path) -> list[dict[str, Any]]:
     ]
 
 
-def read_bundle(bundle_dir: Path) -> Bundle:
-    """The datasets (with their columns), charts and dashboards of an assets bundle."""
+def read_bundle(bundle_dir: Path, extra_datasets: Iterable[dict[str, Any]] = ()) -> Bundle:
+    """The datasets (with their columns), charts and dashboards of an assets bundle, and the
+    datasets imported with it from elsewhere (the source marts' datasets)."""
     datasets = tuple(
         Dataset(
             uuid=str(doc["uuid"]),
             name=str(doc["table_name"]),
             columns=frozenset(str(c["column_name"]) for c in doc.get("columns") or []),
         )
-        for doc in _yaml_docs(bundle_dir / "datasets")
+        for doc in [*_yaml_docs(bundle_dir / "datasets"), *extra_datasets]
     )
     charts = tuple(
         Chart(
@@ -392,9 +395,8 @@ def apply_access(
 ) -> AccessResult:
     """Make Superset's roles, row-level rules, dashboard roles and demo users match
     ``access.yaml`` for the bundle just imported and the published warehouse."""
-    plan = plan_access(
-        load_access(access_file), read_bundle(bundle_dir), current_communes(settings.serving_db)
-    )
+    bundle = read_bundle(bundle_dir, source_datasets(settings).values())
+    plan = plan_access(load_access(access_file), bundle, current_communes(settings.serving_db))
     result = apply_plan(settings, plan)
     removed = "; ".join(
         f"{kind} {', '.join(names)}" for kind, names in result.removed.items() if names

@@ -18,6 +18,7 @@ from iochub.pipeline import run_pipeline
 from iochub.processes import free_port
 from iochub.settings import REPO_ROOT, Settings
 from simulator.fixtures import seed_xml130_inbox
+from tests.e2e.market_prices import seed_market_prices
 
 # Counts, in the browser, the pixels of a PNG screenshot (base64): the offline base-map tile's
 # light paper colour (superset_config.py), points in the health map's blue, and anything drawn
@@ -75,15 +76,17 @@ def ioc_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
 
 @pytest.fixture(scope="session")
 def fixture_warehouse_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """An IOC_HOME where the real pipeline landed the fixtures' claim files, built, gated and
-    published once per session; each module's ``serving_db`` copies it (a copy takes a second,
-    the pipeline over a minute)."""
+    """An IOC_HOME where the real pipeline landed the fixtures' claim files and a few farm-gate
+    prices, built, gated and published once per session; each module's ``serving_db`` copies it
+    (a copy takes a second, the pipeline over a minute)."""
     home = tmp_path_factory.mktemp("fixture_warehouse")
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("IOC_HOME", str(home))
         settings = Settings.from_env()
         seed_xml130_inbox(settings.sim_dir)
-        run_pipeline(settings, ["health_xml130"])
+        url = seed_market_prices(settings.sim_dir / "agriculture" / "DT03.sqlite")
+        patch.setenv("IOC_AGRI_DT03_URL", url)
+        run_pipeline(settings, ["health_xml130", "agri_dt03"])
         assert settings.serving_db.exists(), "the pipeline published no serving.duckdb"
     return home
 

@@ -34,6 +34,7 @@ from iochub.settings import Settings
 from iochub.superset_access import (
     DEMO_EMAIL_DOMAIN,
     AccessPlan,
+    Bundle,
     PlannedUser,
     UserSpec,
     apply_access,
@@ -43,11 +44,20 @@ from iochub.superset_access import (
     plan_access,
     read_bundle,
 )
+from iochub.superset_sources import source_datasets
+from tests.e2e.market_prices import MARKET_PRICES
 
 pytestmark = pytest.mark.e2e
 
 ACCESS = load_access()
 BUNDLE = read_bundle(superset.BUNDLE_DIR)
+
+
+def imported(settings: Settings) -> Bundle:
+    """The bundle as Superset imports it: with the published source marts' datasets."""
+    return read_bundle(superset.BUNDLE_DIR, source_datasets(settings).values())
+
+
 COMMUNE_USERS = [user for user in ACCESS.users if user.communes]
 
 # Row counts of Superset's metadata tables that access.yaml decides (read with Superset's own
@@ -128,7 +138,7 @@ def login(settings: Settings, username: str) -> Session:
 
 
 def plan(settings: Settings) -> AccessPlan:
-    return plan_access(ACCESS, BUNDLE, current_communes(settings.serving_db))
+    return plan_access(ACCESS, imported(settings), current_communes(settings.serving_db))
 
 
 def test_each_role_sees_the_dashboards_access_yaml_gives_it(site: Settings) -> None:
@@ -152,7 +162,7 @@ def test_commune_leader_is_refused_what_access_yaml_does_not_give(
     for slug in sorted(others):
         assert leader.client.get(f"/api/v1/dashboard/{slug}").status_code in {403, 404}, slug
 
-    granted = {d.uuid for d in BUNDLE.datasets if ACCESS.area_column in d.columns}
+    granted = {d.uuid for d in imported(site).datasets if ACCESS.area_column in d.columns}
     assert {d["uuid"] for d in leader.listing("dataset")} == granted
     refused = {d["id"] for d in admin.listing("dataset") if d["uuid"] not in granted}
     assert refused, "every dataset has the area column: nothing to refuse"
@@ -317,12 +327,40 @@ def test_sql_lab_gives_a_commune_leader_only_their_commune(
     assert not leak.exists()
 
 
+def test_a_published_source_is_a_dataset_read_with_the_same_rules(site: Settings) -> None:
+    """agri_dt03 is declared ``publish: true``: its mart reached Superset as a dataset made
+    from the registry, titled from it, read whole by the operator and by commune."""
+    table = "src_agri_dt03__market_price"
+    operator = login(site, "vanhanh")
+    (dataset,) = [d for d in operator.listing("dataset") if d["table_name"] == table]
+    assert dataset["schema"] == "marts"
+    columns = operator.client.get(f"/api/v1/dataset/{dataset['id']}").json()["result"]["columns"]
+    titles = {c["column_name"]: c["verbose_name"] for c in columns}
+    assert titles["price_vnd_kg"] == "Giá (Price, VND/kg)"
+    (database,) = operator.listing("database")
+    sql = f"select count(*) as n, sum(price_vnd_kg) as s from marts.{table}"
+    every = _rows(operator.sql(database["id"], sql))
+    assert every == [{"n": len(MARKET_PRICES), "s": sum(p[-1] for p in MARKET_PRICES)}]
+
+    user = COMMUNE_USERS[0]
+    (code,) = user.communes
+    leader = login(site, user.username)
+    mine = _rows(
+        leader.sql(
+            database["id"],
+            f"select commune_code, count(*) as n from marts.{table} group by commune_code",
+        )
+    )
+    assert mine == [{"commune_code": code, "n": sum(p[2] == code for p in MARKET_PRICES)}]
+
+
 def test_import_again_changes_nothing_and_removes_what_left(site: Settings) -> None:
     communes = current_communes(site.serving_db)
-    area = [d for d in BUNDLE.datasets if ACCESS.area_column in d.columns]
+    datasets = imported(site).datasets
+    area = [d for d in datasets if ACCESS.area_column in d.columns]
     before = metadata_counts(site)
     assert before["rules"] == len(communes) + 1  # one per commune, and "no commune, no rows"
-    assert before["rule_tables"] == len(BUNDLE.datasets) + len(communes) * len(area)
+    assert before["rule_tables"] == len(datasets) + len(communes) * len(area)
     assert before["active_users"] == len(ACCESS.users) + 1  # and admin
     assert before["dashboard_roles"] == sum(len(r) for r in plan(site).dashboard_roles.values())
 
@@ -338,7 +376,7 @@ def test_import_again_changes_nothing_and_removes_what_left(site: Settings) -> N
         email=f"lanhdao_xa_99999@{DEMO_EMAIL_DOMAIN}",
         roles=("Commune Leader", "Commune 99999"),
     )
-    wider = plan_access(ACCESS, BUNDLE, {**communes, "99999": "Xã Thử (test)"})
+    wider = plan_access(ACCESS, imported(site), {**communes, "99999": "Xã Thử (test)"})
     apply_plan(site, dataclasses.replace(wider, users=(*wider.users, gone)))
     assert metadata_counts(site) != before
     result = apply_access(site)
