@@ -158,6 +158,7 @@ class Introspection:
     file_format: str | None = None
     records_path: str = "data"
     pagination: dict[str, Any] = field(default_factory=lambda: {"style": "none"})
+    since_param: str | None = None  # the API's "changed since" filter, seen in the sample URL
     tables: list[TableGuess] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
@@ -688,6 +689,12 @@ def _records_path(payload: Any) -> str | None:
 _PAGE_PARAMS = ("page", "trang", "page_number", "pageNumber", "pageIndex")
 _SIZE_PARAMS = ("page_size", "pageSize", "size", "limit", "per_page", "perPage")
 _OFFSET_PARAMS = ("offset", "skip", "start")
+# Query parameters that filter an API by change time, as header keys ("updatedSince" is
+# "updated_since"): the rest kind sends the last watermark in it (rest.since_param).
+_SINCE_PARAMS = (
+    "since", "updated_since", "modified_since", "changed_since", "updated_after",
+    "modified_after", "updated_from", "from_date", "tu_ngay", "cap_nhat_tu", "ngay_cap_nhat_tu",
+)  # fmt: skip
 
 
 def introspect_url(url: str, timeout: float = 30) -> Introspection:
@@ -736,7 +743,8 @@ def introspect_url(url: str, timeout: float = 30) -> Introspection:
                 pagination["size"] = int(query[size])
         if page and query[page].isdigit():
             pagination["first_page"] = int(query[page])
-    for used in (page, offset, size):
+    since = next((p for p in query if name_key(p) in _SINCE_PARAMS), None)
+    for used in (page, offset, size, since):
         query.pop(used or "", None)
     endpoint = parts.path or "/"
     intro = Introspection(
@@ -746,6 +754,7 @@ def introspect_url(url: str, timeout: float = 30) -> Introspection:
         password_removed=removed,
         records_path=path,
         pagination=pagination,
+        since_param=since,
     )
     last = re.sub(r"\.\w+$", "", endpoint.rstrip("/").rsplit("/", 1)[-1])
     name = lake_table_name(last or "records")

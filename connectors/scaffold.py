@@ -334,8 +334,9 @@ def _comment(text: str, indent: int = 4) -> list[str]:
     return textwrap.wrap(text, width=100, initial_indent=prefix, subsequent_indent=prefix)
 
 
-def cursor_advice(table: TableGuess, kind: str) -> str:
-    """What the cursor guess means for this kind of source, in one sentence or two."""
+def cursor_advice(table: TableGuess, kind: str, since_param: str | None = None) -> str:
+    """What the cursor guess means for this kind of source, in one sentence or two
+    (``since_param``: the API's change filter, seen in the sample URL)."""
     if kind == "files":
         advice = "files land once each (by content hash), so no cursor is declared"
         if table.cursor:
@@ -345,6 +346,11 @@ def cursor_advice(table: TableGuess, kind: str) -> str:
         if kind == "rest":
             return f"{table.cursor_note}: every run reads the whole endpoint"
         return f"{table.cursor_note}: read whole each run, landed only when its content changed"
+    if kind == "rest" and since_param:
+        return (
+            f"{table.cursor_note}; each run sends the last cursor landed as {since_param} "
+            "(rest.since_param, from the sample URL), so the API answers only what changed"
+        )
     if kind == "rest":
         return (
             f"{table.cursor_note}; the rest kind reads only rows past it if the API filters by "
@@ -353,10 +359,11 @@ def cursor_advice(table: TableGuess, kind: str) -> str:
     return f"{table.cursor_note}; each run reads the rows past the last cursor landed"
 
 
-def _cursor_lines(table: TableGuess, kind: str) -> list[str]:
-    lines = _comment(("guessed: " if table.cursor else "") + cursor_advice(table, kind) + ".")
+def _cursor_lines(table: TableGuess, kind: str, since_param: str | None) -> list[str]:
+    advice = cursor_advice(table, kind, since_param)
+    lines = _comment(("guessed: " if table.cursor else "") + advice + ".")
     if table.cursor and kind != "files":
-        comment = "# " if kind == "rest" else ""
+        comment = "# " if kind == "rest" and not since_param else ""
         lines.append(
             f"    {comment}incremental: {{cursor: {_yaml_key(table.cursor)}, "
             f"initial: {_q(_INITIAL)}}}"
@@ -370,7 +377,7 @@ def _cursor_lines(table: TableGuess, kind: str) -> list[str]:
     return lines
 
 
-def _table_block(table: TableGuess, kind: str) -> list[str]:
+def _table_block(table: TableGuess, kind: str, since_param: str | None = None) -> list[str]:
     lines = [
         f"  - name: {table.name}",
         f"    title: {_q(table.title)}  # TODO: what one row is, in Vietnamese (English)",
@@ -385,7 +392,7 @@ def _table_block(table: TableGuess, kind: str) -> list[str]:
         lines.append(f"    primary_key: {key}  # TODO confirm, guessed: {table.key_note}")
     else:
         lines.append(f"    primary_key: []  # TODO: {table.key_note}")
-    lines += _cursor_lines(table, kind)
+    lines += _cursor_lines(table, kind, since_param)
     lines.append("    columns:")
     lines += [_column_line(c) for c in table.columns if c.pii is not PiiTreatment.DROP]
     personal = [c for c in table.columns if c.pii is not None]
@@ -444,9 +451,11 @@ def render_introspected(name: str, sector: str, intro: Introspection) -> str:
         lines += ["rest:", "  pagination:"]
         pagination = {**intro.pagination, "records_path": intro.records_path}
         lines += [f"    {k}: {_q(v) if isinstance(v, str) else v}" for k, v in pagination.items()]
+        if intro.since_param:
+            lines.append(f"  since_param: {_q(intro.since_param)}  # the last cursor goes here")
     lines.append("tables:")
     for table in intro.tables:
-        lines += _table_block(table, intro.kind)
+        lines += _table_block(table, intro.kind, intro.since_param)
     return "\n".join(lines) + "\n"
 
 
@@ -726,7 +735,7 @@ def summarise(name: str, intro: Introspection) -> list[str]:
         else:
             lines.append(f"  TODO key: {table.key_note}")
         cursor = f"cursor {table.cursor}" if table.cursor and intro.kind != "files" else "cursor"
-        advice = cursor_advice(table, intro.kind)
+        advice = cursor_advice(table, intro.kind, intro.since_param)
         lines.append(f"  {'guessed ' + cursor if table.cursor else 'no cursor'}: {advice}")
         for column in table.columns:
             if column.pii is not None:
