@@ -291,6 +291,11 @@ def test_the_walk_throughs_publish_the_latest_version_of_each_record(
         )
     db.close()
     more_animals = _vaccinations(inbox, day=2, first=31, count=12)
+    # With it, a file re-sending one of its lines, identical: both land in one run.
+    resent = (inbox / "tiem-phong-2025-09-02.csv").read_text(encoding="utf-8").splitlines()
+    (inbox / "tiem-phong-2025-09-02-gui-lai.csv").write_text(
+        f"{resent[0]}\n{resent[1]}\n", encoding="utf-8"
+    )
     for record in cooperative_api.records[:2]:
         record.update(
             so_thanh_vien=record["so_thanh_vien"] + 10, ngay_cap_nhat="2025-10-01T08:00:00"
@@ -301,13 +306,14 @@ def test_the_walk_throughs_publish_the_latest_version_of_each_record(
     for name in (SQL_NAME, CSV_NAME, API_NAME):
         project.ioc("extract", name)
     assert project.last_landed(SQL_NAME) == {SQL_TABLE: UPDATED}
-    assert project.last_landed(CSV_NAME) == {CSV_TABLE: 12}
+    assert project.last_landed(CSV_NAME) == {CSV_TABLE: 13}  # the re-sent line too
     assert project.last_landed(API_NAME) == {API_TABLE: 3}
     project.ioc("build")
     assert project.published(SQL_NAME, SQL_TABLE, "dien_tich_ha") == (
         KEYS,
         pytest.approx(total + 5 * UPDATED),
     )
+    # ... and is published once.
     assert project.published(CSV_NAME, CSV_TABLE, "so_con") == (42, animals + more_animals)
     assert project.published(API_NAME, API_TABLE, "so_thanh_vien") == (
         COOPERATIVES + 1,
