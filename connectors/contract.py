@@ -33,6 +33,7 @@ from connectors.registry import (
     Source,
     TableSpec,
 )
+from iochub.duckdb_connect import connect_duckdb
 
 SYSTEM_PREFIX = "_"  # lineage columns added by the kinds (_source_file, _run_id, …)
 _ADMIN_SEEDS = Path(__file__).resolve().parent.parent / "dbt_project" / "seeds" / "admin"
@@ -344,7 +345,7 @@ def apply_contract(
         "today": today or date.today(),
         "whitespace": WHITESPACE,
     }
-    con = duckdb.connect()
+    con = connect_duckdb()
     try:
         con.register("batch", batch.append_column("__row", pa.array(range(batch.num_rows))))
         if "__admin_codes" in reason_sql:

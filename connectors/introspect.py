@@ -193,9 +193,9 @@ def pii_by_name(name: str) -> tuple[PiiTreatment, str] | None:
 
 @cache
 def _duck() -> Any:
-    import duckdb
+    from iochub.duckdb_connect import connect_duckdb
 
-    return duckdb.connect()
+    return connect_duckdb()
 
 
 def pii_by_values(values: Sequence[str]) -> tuple[str, int, str] | None:

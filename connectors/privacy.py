@@ -29,6 +29,7 @@ from pathlib import Path
 
 import duckdb
 
+from iochub.duckdb_connect import connect_duckdb
 from iochub.settings import Settings
 
 SURNAMES = [
@@ -138,7 +139,7 @@ def lake_tables(settings: Settings) -> dict[Path, list[Path]]:
 
 def scan_lake(settings: Settings) -> list[Hit]:
     hits = []
-    con = duckdb.connect()
+    con = connect_duckdb()
     try:
         for files in lake_tables(settings).values():
             listing = "[" + ", ".join(_lit(str(f)) for f in files) + "]"
@@ -153,7 +154,7 @@ def scan_lake(settings: Settings) -> list[Hit]:
 def scan_duckdb(path: Path) -> list[Hit]:
     """Every base table of one warehouse database file, opened read-only."""
     hits = []
-    con = duckdb.connect(str(path), read_only=True)
+    con = connect_duckdb(str(path), read_only=True)
     try:
         tables = con.execute(
             "SELECT table_schema, table_name FROM information_schema.tables "

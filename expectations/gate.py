@@ -35,6 +35,7 @@ from expectations.suites import (
     MartSuite,
     contract_expectations,
 )
+from iochub.duckdb_connect import connect_duckdb
 from iochub.publish import PUBLISHED_SCHEMAS
 from iochub.web_assets import AssetsMissing, localise
 
@@ -177,7 +178,7 @@ def mart_suites(
 
     A mart the build did not produce gets no suite here: the inventory suite reports it."""
     contracts = read_mart_contracts(marts_dir)
-    with duckdb.connect(str(build_db), read_only=True) as con:
+    with connect_duckdb(str(build_db), read_only=True) as con:
         located = con.execute(
             "select table_name, schema_name || '.' || table_name from duckdb_tables() "
             f"where schema_name in ({_placeholders(PUBLISHED_SCHEMAS)})",
@@ -218,7 +219,7 @@ def layer_suites(build_db: Path) -> list[MartSuite]:
     """The suites of the map layers in ``build_db``. geo.layers writes them before the gate; a
     warehouse built by dbt alone has none, and a layer gone since the last publish is the
     inventory suite's finding."""
-    with duckdb.connect(str(build_db), read_only=True) as con:
+    with connect_duckdb(str(build_db), read_only=True) as con:
         present = {
             f"{schema}.{table}"
             for schema, table in con.execute(
@@ -237,7 +238,7 @@ def _previous_maxima(serving_db: Path | None, tables: dict[str, str]) -> dict[st
     if serving_db is None or not serving_db.exists():
         return {}
     maxima = {}
-    with duckdb.connect(str(serving_db), read_only=True) as con:
+    with connect_duckdb(str(serving_db), read_only=True) as con:
         published = {
             name: f"{schema}.{name}"
             for schema, name in con.execute(
@@ -267,7 +268,7 @@ def _frame(con: duckdb.DuckDBPyConnection, suite: MartSuite) -> pd.DataFrame:
 
 def _table_shapes(db: Path) -> dict[str, tuple[int, set[str]]]:
     """Rows and columns of every published table of a warehouse (not the gate's own record)."""
-    with duckdb.connect(str(db), read_only=True) as con:
+    with connect_duckdb(str(db), read_only=True) as con:
         tables = con.execute(
             "select table_schema || '.' || table_name from information_schema.tables "
             "where table_type = 'BASE TABLE' "
@@ -330,7 +331,7 @@ def run_publish_gate(
     )
     context = gate_context()
     # One mart in memory at a time: the large facts are read one after the other.
-    with duckdb.connect(str(build_db), read_only=True) as con:
+    with connect_duckdb(str(build_db), read_only=True) as con:
         for suite in chosen:
             frame = inventory if suite.table == INVENTORY_TABLE else _frame(con, suite)
             assert frame is not None
@@ -391,7 +392,7 @@ def _record(build_db: Path, result: GateResult) -> None:
         )
         for o in result.outcomes
     ]
-    with duckdb.connect(str(build_db)) as con:
+    with connect_duckdb(str(build_db)) as con:
         con.execute("create schema if not exists meta")
         con.execute(
             """

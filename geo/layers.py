@@ -45,6 +45,7 @@ from geo.features import (
 from geo.outline import load_outline
 from geo.points import POINT_NOTES, map_points, read_point_sources
 from geo.zones import ZONE_NOTES, extend_outline, official_zones, voronoi_zones
+from iochub.duckdb_connect import connect_duckdb
 from iochub.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -233,7 +234,7 @@ def _write_geoparquet(layers: dict[str, gpd.GeoDataFrame], folder: Path) -> None
 def _write_tables(build_db: Path, tables: dict[str, pa.Table]) -> None:
     """Replace the ``geo`` tables in one transaction: readers of the build warehouse (the gate)
     see the old layers or the new ones, never a mix."""
-    with duckdb.connect(str(build_db)) as con:
+    with connect_duckdb(str(build_db)) as con:
         con.execute("begin transaction")
         try:
             con.execute(f"create schema if not exists {SCHEMA}")
@@ -255,7 +256,7 @@ def build_layers(settings: Settings) -> dict[str, int]:
         raise LayerError(f"no build warehouse at {settings.build_db}: run `ioc build` first")
     outline = load_outline()
     province_code = str(outline.iloc[0]["province_code"])
-    with duckdb.connect(str(settings.build_db), read_only=True) as con:
+    with connect_duckdb(str(settings.build_db), read_only=True) as con:
         communes = read_current_communes(con, province_code)
         sources = read_point_sources(con)
     log.info(

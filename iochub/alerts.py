@@ -19,9 +19,9 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import Protocol
 
-import duckdb
 import httpx
 
+from iochub.duckdb_connect import connect_duckdb
 from iochub.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -114,7 +114,7 @@ def read_alerts(serving_db: Path, only_open: bool = True) -> list[Alert]:
     """The alerts of the published warehouse, newest first."""
     if not serving_db.exists():
         return []
-    with duckdb.connect(str(serving_db), read_only=True) as con:
+    with connect_duckdb(str(serving_db), read_only=True) as con:
         rows = con.execute(
             "select alert_id, alert_rule, rule_name, sector, severity, subject_code, subject_name, "
             "commune_code, cast(started_at as varchar), cast(as_of as varchar), measure, "

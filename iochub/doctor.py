@@ -7,13 +7,14 @@ ports the demo serves on, and free disk. Each problem comes with the command tha
 from __future__ import annotations
 
 import importlib.metadata as metadata
+import os
 import shutil
 import subprocess
 from dataclasses import dataclass
 from enum import StrEnum
 
 from iochub import processes
-from iochub.settings import Settings
+from iochub.settings import Settings, duckdb_bytes
 
 
 class Status(StrEnum):
@@ -145,6 +146,21 @@ def _disk_check(settings: Settings) -> Check:
     )
 
 
+def _memory_check(settings: Settings) -> Check:
+    """DuckDB's budget per process against the machine's memory: two processes (a build and
+    an extract) may run at once beside Superset and Airflow."""
+    budget = duckdb_bytes(settings.duckdb_memory)
+    total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    ok = 2 * budget <= total // 2
+    return Check(
+        "duckdb memory budget",
+        Status.OK if ok else Status.WARN,
+        f"{settings.duckdb_memory} per process, {settings.duckdb_threads} thread(s), spill to "
+        f"{settings.duckdb_temp_dir} ({total / 2**30:.0f} GiB in the machine)",
+        "" if ok else "lower IOC_DUCKDB_MEMORY to at most a quarter of the machine's memory",
+    )
+
+
 def _browser_check() -> Check:
     found = shutil.which("chromium") or shutil.which("/usr/bin/chromium")
     return Check(
@@ -162,5 +178,6 @@ def run_checks(settings: Settings) -> list[Check]:
         *_service_checks(),
         *_port_checks(settings),
         _disk_check(settings),
+        _memory_check(settings),
         _browser_check(),
     ]

@@ -24,6 +24,8 @@ import duckdb
 from rich.console import Console
 from rich.table import Table
 
+from iochub.duckdb_connect import connect_duckdb
+
 # 766-3.3 = online share × sync rate of the same unit and month (int_kpi__public_services).
 PRODUCT_FACTORS: dict[str, tuple[str, str]] = {"766-3.3": ("766-3.3r", "766-1.4")}
 
@@ -177,7 +179,7 @@ def explain_published(
             f"no published warehouse at {serving_db}: run `make demo` (the demo province) or "
             "`ioc run` (extract and build), or `ioc build` when the lake already holds data"
         )
-    with duckdb.connect(str(serving_db), read_only=True) as con:
+    with connect_duckdb(str(serving_db), read_only=True) as con:
         return explain(con, kpi_id, period, unit, top)
 
 

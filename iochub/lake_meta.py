@@ -20,6 +20,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from connectors.registry import load_registry
+from iochub.duckdb_connect import connect_duckdb
 from iochub.settings import Settings
 
 REGISTRY_SCHEMA = pa.schema(
@@ -106,7 +107,6 @@ def load_lake_into_postgres(settings: Settings, conninfo: str) -> dict[str, int]
     the generated dbt sources read them) into the PostgreSQL database ``conninfo``, replacing
     what is there, and the lake's own records into schema ``_lake`` (see
     :func:`load_lake_records_into_postgres`). Returns rows per ``source.table``."""
-    import duckdb
 
     load_lake_records_into_postgres(settings, conninfo)
     loaded: dict[str, int] = {}
@@ -117,7 +117,7 @@ def load_lake_into_postgres(settings: Settings, conninfo: str) -> dict[str, int]
         for table_dir in source_dir.iterdir()
         if table_dir.is_dir() and any(table_dir.glob("*/*.parquet"))
     )
-    with duckdb.connect() as duck, psycopg.connect(conninfo, autocommit=True) as pg:
+    with connect_duckdb() as duck, psycopg.connect(conninfo, autocommit=True) as pg:
         for source, table in tables:
             pattern = settings.raw_dir / source / table / "*" / "*.parquet"
             arrow = (
@@ -211,7 +211,6 @@ def load_lake_records_into_postgres(settings: Settings, conninfo: str) -> dict[s
     rejected row, its content as JSON text), ``runs`` and ``run_tables`` (the committed
     manifests, flattened), ``failures`` (runs that failed) and ``registry`` (the registry
     snapshot). Returns rows per table."""
-    import duckdb
 
     from connectors.landing import read_manifests
 
@@ -269,7 +268,7 @@ def load_lake_records_into_postgres(settings: Settings, conninfo: str) -> dict[s
     )
     quarantine = _QUARANTINE_SCHEMA.empty_table()
     if any(settings.quarantine_dir.glob("*/load_date=*/*.parquet")):
-        with duckdb.connect() as duck:
+        with connect_duckdb() as duck:
             quarantine = (
                 duck.execute(
                     "select source, table_name, item, reason, detail, decode(raw_content) as "

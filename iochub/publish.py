@@ -14,7 +14,7 @@ import os
 import uuid
 from pathlib import Path
 
-import duckdb
+from iochub.duckdb_connect import connect_duckdb
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +30,7 @@ def publish(build_db: Path, serving_db: Path) -> dict[str, int]:
     tmp = serving_db.with_name(f".{serving_db.stem}.{uuid.uuid4().hex}.duckdb")
     counts: dict[str, int] = {}
     try:
-        with duckdb.connect(str(tmp)) as con:
+        with connect_duckdb(str(tmp)) as con:
             con.execute(f"attach '{build_db}' as build (read_only)")
             tables = con.execute(
                 "select schema_name, table_name from duckdb_tables() "

@@ -8,6 +8,7 @@ reads environment variables (Airflow and dbt get theirs from :func:`tool_environ
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import sys
 from dataclasses import dataclass
@@ -45,6 +46,12 @@ class Settings:
     extract_retry_delay_seconds: float = 30.0
     # Processes that decode files while the extract lands them (big inboxes only; 1 = none).
     extract_workers: int = os.cpu_count() or 1
+    # DuckDB's budget in every iochub process (dbt, landing, gate, publish, lake copies): its
+    # default is 80 % of the machine's memory per process, which took 19 GB in a scale-1 dbt
+    # build. 2 GB leaves an 8 GB laptop room for Superset, Airflow and a second DuckDB process;
+    # above it, DuckDB spills to IOC_HOME/tmp/duckdb.
+    duckdb_memory: str = "2GB"
+    duckdb_threads: int = os.cpu_count() or 1
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -77,6 +84,8 @@ class Settings:
                 os.environ.get("IOC_EXTRACT_RETRY_DELAY", cls.extract_retry_delay_seconds)
             ),
             extract_workers=max(1, int(os.environ.get("IOC_EXTRACT_WORKERS", cls.extract_workers))),
+            duckdb_memory=_memory(os.environ.get("IOC_DUCKDB_MEMORY", cls.duckdb_memory)),
+            duckdb_threads=max(1, int(os.environ.get("IOC_DUCKDB_THREADS", cls.duckdb_threads))),
         )
 
     # --- storage layout (see DESIGN.md "Storage") -------------------------------------------
@@ -122,6 +131,21 @@ class Settings:
     @property
     def warehouse_dir(self) -> Path:
         return self.home / "warehouse"
+
+    @property
+    def duckdb_temp_dir(self) -> Path:
+        """Where DuckDB spills what does not fit in ``duckdb_memory``."""
+        return self.home / "tmp" / "duckdb"
+
+    def duckdb_config(self) -> dict[str, str | bool | int | float | list[str]]:
+        """``config=`` for every ``duckdb.connect`` iochub makes: the memory budget, threads
+        and the spill folder (created here: DuckDB does not create it)."""
+        self.duckdb_temp_dir.mkdir(parents=True, exist_ok=True)
+        return {
+            "memory_limit": self.duckdb_memory,
+            "threads": self.duckdb_threads,
+            "temp_directory": str(self.duckdb_temp_dir),
+        }
 
     @property
     def build_db(self) -> Path:
@@ -241,7 +265,34 @@ class Settings:
             "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
             "IOC_BUILD_DB": str(self.build_db),
             "IOC_LAKE": str(self.lake_dir),
+            # dbt's DuckDB connection (profiles.yml) gets the same budget as iochub's own.
+            "IOC_DUCKDB_MEMORY": self.duckdb_memory,
+            "IOC_DUCKDB_THREADS": str(self.duckdb_threads),
+            "IOC_DUCKDB_TEMP": str(self.duckdb_temp_dir),
         }
+
+
+_MEMORY = re.compile(r"^\s*\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KIB|MIB|GIB|TIB)\s*$", re.IGNORECASE)
+
+
+def _memory(value: str) -> str:
+    """A DuckDB memory size ("2GB", "1500MB", "4GiB"), refused early with what to write."""
+    if not _MEMORY.match(value):
+        raise ValueError(
+            f"IOC_DUCKDB_MEMORY={value!r} is not a memory size: write a number and a unit, "
+            "e.g. 2GB, 1500MB or 4GiB"
+        )
+    return value.replace(" ", "")
+
+
+_UNITS = {"B": 1, "KB": 10**3, "MB": 10**6, "GB": 10**9, "TB": 10**12}
+_UNITS.update({"KIB": 2**10, "MIB": 2**20, "GIB": 2**30, "TIB": 2**40})
+
+
+def duckdb_bytes(size: str) -> int:
+    """A DuckDB memory size in bytes ("2GB" = 2·10⁹, as DuckDB reads it; "2GiB" = 2·2³⁰)."""
+    number, unit = re.findall(r"[\d.]+|[A-Za-z]+", size)[:2]
+    return int(float(number) * _UNITS[unit.upper()])
 
 
 def _local_secret(path: Path, nbytes: int = 32) -> str:

@@ -24,9 +24,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import yaml
 
+from iochub.duckdb_connect import connect_duckdb
 from iochub.settings import Settings
 from iochub.superset import ASSETS_DIR, BUNDLE_DIR, SupersetError, _run, _venv_bin
 from iochub.superset_sources import source_datasets
@@ -212,7 +212,7 @@ def read_bundle(bundle_dir: Path, extra_datasets: Iterable[dict[str, Any]] = ())
 
 def current_communes(serving_db: Path) -> dict[str, str]:
     """Code → name of the communes of the current structure, from the published warehouse."""
-    with duckdb.connect(str(serving_db), read_only=True) as con:
+    with connect_duckdb(str(serving_db), read_only=True) as con:
         rows = con.execute(
             "select admin_unit_code, admin_unit_name from marts.dim_admin_unit "
             "where is_current and admin_level = 'commune' order by admin_unit_code"

@@ -17,11 +17,10 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-import duckdb
-
 from connectors.contract import DUCK_TYPES
 from connectors.registry import ColumnType, Source, TableSpec, load_registry
 from iochub.dbt_sources import SYSTEM_COLUMNS, mart_name
+from iochub.duckdb_connect import connect_duckdb
 from iochub.settings import Settings
 
 DATABASE_UUID = "6f0e4a52-1c1e-4d8e-9a55-0b7d3c3a8201"  # databases/iochub_serving.yaml
@@ -132,7 +131,7 @@ def dataset_doc(source: Source, table: TableSpec) -> dict[str, Any]:
 def _published_tables(serving_db: Path) -> set[str]:
     if not serving_db.exists():
         return set()
-    with duckdb.connect(str(serving_db), read_only=True) as con:
+    with connect_duckdb(str(serving_db), read_only=True) as con:
         rows = con.execute(
             "select table_name from duckdb_tables() where schema_name = ?", [SCHEMA]
         ).fetchall()

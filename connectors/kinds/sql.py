@@ -33,7 +33,6 @@ from threading import Thread
 from urllib.parse import unquote, urlparse, urlunparse
 
 import connectorx as cx
-import duckdb
 import psycopg
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -41,6 +40,7 @@ import pymysql  # type: ignore[import-untyped,unused-ignore]
 
 from connectors.kinds.base import ExtractRun, SourceUnavailable
 from connectors.registry import SqlSpec, TableSpec
+from iochub.duckdb_connect import connect_duckdb
 
 log = logging.getLogger(__name__)
 
@@ -239,7 +239,7 @@ class Fingerprint:
         self.rows = 0
         self.total = 0
         self.schema = ""
-        self._con = duckdb.connect()
+        self._con = connect_duckdb()
 
     def add(self, batch: pa.RecordBatch) -> None:
         if not self.schema:

@@ -1,0 +1,27 @@
+"""Every DuckDB connection iochub opens, within the installation's memory budget.
+
+Landing (contract checks, fingerprints), the lake's copies, the GIS layers, the gate and
+publish each open DuckDB in their own process; left to its default, each may take 80 % of the
+machine's memory (19 GB was measured in one scale-1 process). They all connect here, with
+``Settings.duckdb_config()``: ``IOC_DUCKDB_MEMORY``, ``IOC_DUCKDB_THREADS`` and a spill folder
+under ``IOC_HOME``; dbt gets the same through ``profiles.yml``. ``ioc doctor`` prints the budget,
+and a test fails when runtime code calls ``duckdb.connect`` directly.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+
+from iochub.settings import Settings
+
+
+def connect_duckdb(
+    database: str | Path = ":memory:",
+    read_only: bool = False,
+    settings: Settings | None = None,
+) -> duckdb.DuckDBPyConnection:
+    """A DuckDB connection (in memory, or to a file) within the memory budget."""
+    config = (settings or Settings.from_env()).duckdb_config()
+    return duckdb.connect(str(database), read_only=read_only, config=config)
