@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterable
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -74,6 +75,8 @@ def write_registry_snapshot(settings: Settings) -> Path:
 # identifiers are their names, so the generated sources resolve there unchanged (dbt-postgres
 # ignores ``meta.external_location``).
 
+# Rows per COPY chunk of the lake's copy into PostgreSQL: memory stays bounded by a batch.
+COPY_BATCH_ROWS = 100_000
 _PG_TYPES = {
     "string": "text",
     "large_string": "text",
@@ -120,32 +123,36 @@ def load_lake_into_postgres(settings: Settings, conninfo: str) -> dict[str, int]
     with connect_duckdb() as duck, psycopg.connect(conninfo, autocommit=True) as pg:
         for source, table in tables:
             pattern = settings.raw_dir / source / table / "*" / "*.parquet"
-            arrow = (
-                duck.execute(
-                    "select * from read_parquet(?, hive_partitioning = true, union_by_name = true)",
-                    [str(pattern)],
-                )
-                .fetch_record_batch()
-                .read_all()
-            )
+            # Streamed a batch at a time: a scale-1 year holds 16 M drug lines in one table.
+            reader = duck.execute(
+                "select * from read_parquet(?, hive_partitioning = true, union_by_name = true)",
+                [str(pattern)],
+            ).fetch_record_batch(COPY_BATCH_ROWS)
             # DuckDB matches identifiers case-insensitively, PostgreSQL folds unquoted ones to
             # lower case: lower-case column names let the models' SQL read both the same way.
-            lowered = [name.lower() for name in arrow.column_names]
+            schema = reader.schema
+            lowered = [name.lower() for name in schema.names]
             if len(set(lowered)) == len(lowered):
-                arrow = arrow.rename_columns(lowered)
-            copy_arrow_to_postgres(pg, source, table, arrow)
-            loaded[f"{source}.{table}"] = arrow.num_rows
+                schema = pa.schema([f.with_name(n) for f, n in zip(schema, lowered, strict=True)])
+            batches = (pa.RecordBatch.from_arrays(b.columns, schema=schema) for b in reader)
+            loaded[f"{source}.{table}"] = copy_arrow_to_postgres(pg, source, table, schema, batches)
     return loaded
 
 
+
 def copy_arrow_to_postgres(
-    pg: psycopg.Connection[Any], schema: str, table: str, arrow: pa.Table
-) -> None:
-    """Replace ``schema.table`` in PostgreSQL by ``arrow`` (types mapped, rows by COPY). What
+    pg: psycopg.Connection[Any],
+    schema: str,
+    table: str,
+    arrow_schema: pa.Schema,
+    batches: Iterable[pa.RecordBatch],
+) -> int:
+    """Replace ``schema.table`` in PostgreSQL by the rows of ``batches`` (types mapped from
+    ``arrow_schema``, rows by one COPY fed a batch at a time); returns the rows copied. What
     depended on the old table (dbt's views over it) is dropped with it."""
     from pyarrow import csv
 
-    columns = ", ".join(f"{_quote(f.name)} {_pg_type(f.type)}" for f in arrow.schema)
+    columns = ", ".join(f"{_quote(f.name)} {_pg_type(f.type)}" for f in arrow_schema)
     target = f"{_quote(schema)}.{_quote(table)}"
     pg.execute(f"create schema if not exists {_quote(schema)}")
     for kind in ("view", "table"):
@@ -157,14 +164,18 @@ def copy_arrow_to_postgres(
         if exists:
             pg.execute(f"drop {kind} {target} cascade")
     pg.execute(f"create table {target} ({columns})")
-    if arrow.num_rows:
-        sink = pa.BufferOutputStream()
-        csv.write_csv(arrow, sink, csv.WriteOptions(include_header=False))
-        with pg.cursor().copy(f"copy {target} from stdin (format csv)") as copy:
-            copy.write(sink.getvalue().to_pybytes())
+    rows = 0
+    with pg.cursor().copy(f"copy {target} from stdin (format csv)") as copy:
+        for batch in batches:
+            if batch.num_rows:
+                sink = pa.BufferOutputStream()
+                csv.write_csv(batch, sink, csv.WriteOptions(include_header=False))
+                copy.write(sink.getvalue().to_pybytes())
+                rows += batch.num_rows
     # Without statistics the planner guessed one quarantined dossier where there were
     # thousands and re-scanned a million dossiers for each (minutes per query at scale 1).
     pg.execute(f"analyze {target}")
+    return rows
 
 
 # The lake's records as the meta and quarantine models read them on dbt-postgres
@@ -290,5 +301,5 @@ def load_lake_records_into_postgres(settings: Settings, conninfo: str) -> dict[s
     }
     with psycopg.connect(conninfo, autocommit=True) as pg:
         for name, arrow in tables.items():
-            copy_arrow_to_postgres(pg, "_lake", name, arrow)
+            copy_arrow_to_postgres(pg, "_lake", name, arrow.schema, arrow.to_batches())
     return {name: arrow.num_rows for name, arrow in tables.items()}
