@@ -11,9 +11,11 @@
   the same run wins is not defined (the lake keeps both); a source that does this needs an
   ordering column declared and a staging model that orders by it (`latest_per_key`).
 
-  `distinct on` rather than `latest_per_key` (row_number over the key): that macro lists the
-  relation's columns, which dbt cannot describe for a source read from the lake (an external
-  read_parquet), and `* exclude` is DuckDB's only. Both engines accept `distinct on`.
+  On DuckDB a `row_number()` over the key, the rank column dropped with `* exclude`: DuckDB plans
+  `distinct on` as a hash aggregate that cannot spill (bench/README.md, dbt at scale 1), and a
+  window sorts externally within the memory budget. Elsewhere (PostgreSQL, which has no
+  `* exclude`) `distinct on`, which PostgreSQL sorts and spills. Not `latest_per_key`: it lists
+  the relation's columns, which dbt cannot describe for a source read from the lake.
 
   Use: `with source as ({{ source_latest('agri_dk01', 'registrations') }})`.
 -#}
@@ -28,10 +30,27 @@
         {%- endfor -%}
     {%- endif -%}
     {%- if keys %}
-select distinct on ({{ keys | join(', ') }}) *
-from {{ relation }}
-order by {{ keys | join(', ') }}, _run_id desc
+        {{ adapter.dispatch('source_latest_select', 'iochub')(relation, keys) }}
     {%- else %}
 select * from {{ relation }}
     {%- endif %}
+{%- endmacro %}
+
+{% macro duckdb__source_latest_select(relation, keys) -%}
+    select * exclude (source_latest_rank)
+    from (
+        select
+            *,
+            row_number() over (
+                partition by {{ keys | join(', ') }} order by _run_id desc
+            ) as source_latest_rank
+        from {{ relation }}
+    ) as ranked
+    where source_latest_rank = 1
+{%- endmacro %}
+
+{% macro default__source_latest_select(relation, keys) -%}
+    select distinct on ({{ keys | join(', ') }}) *
+    from {{ relation }}
+    order by {{ keys | join(', ') }}, _run_id desc
 {%- endmacro %}
