@@ -139,7 +139,6 @@ def load_lake_into_postgres(settings: Settings, conninfo: str) -> dict[str, int]
     return loaded
 
 
-
 def copy_arrow_to_postgres(
     pg: psycopg.Connection[Any],
     schema: str,

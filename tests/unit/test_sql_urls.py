@@ -19,13 +19,13 @@ from connectors.kinds.sql import SourceUnavailable, parse_database, probe, sqlit
 @pytest.mark.parametrize("form", ["sqlite://{path}", "sqlite:///{path}", "{path}", "file://{path}"])
 def test_every_sqlite_spelling_opens_the_file(tmp_path: Path, form: str) -> None:
     path = tmp_path / "dk01.sqlite"
-    with sqlite3.connect(path) as db:
-        db.execute("create table t (x integer)")
-    db.close()
-    db = parse_database(form.format(path=path))
-    assert db.dialect == "sqlite"
-    assert sqlite_path(db) == path
-    assert probe(db) is None
+    with sqlite3.connect(path) as lite:
+        lite.execute("create table t (x integer)")
+    lite.close()
+    database = parse_database(form.format(path=path))
+    assert database.dialect == "sqlite"
+    assert sqlite_path(database) == path
+    assert probe(database) is None
 
 
 def test_mariadb_is_read_as_mysql_and_unknown_schemes_are_refused() -> None:
