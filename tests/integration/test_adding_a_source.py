@@ -206,6 +206,15 @@ class Project:
             rows = con.execute(f"select {column} from marts.src_{name}__{table}").fetchall()
         return {str(row[0]) for row in rows}
 
+    def freshness(self) -> dict[str, tuple[int, int]]:
+        """The Data health dashboard's freshness table: runs and rows landed per source table."""
+        serving = self.home / "warehouse" / "serving.duckdb"
+        with duckdb.connect(str(serving), read_only=True) as con:
+            rows = con.execute(
+                "select source_name, runs, rows_landed_total from meta.meta_source_freshness"
+            ).fetchall()
+        return {str(name): (int(runs), int(landed)) for name, runs, landed in rows}
+
     def last_landed(self, name: str) -> dict[str, int]:
         """Rows the source's latest committed extract run landed, per table."""
         manifests = sorted((self.home / "lake" / "_manifests" / name).glob("*.json"))
@@ -267,6 +276,11 @@ def test_the_walk_throughs_publish_the_latest_version_of_each_record(
         COOPERATIVES,
         cooperative_api.members(),
     )
+    # The Data health dashboard's freshness table lists each new source from its first run.
+    freshness = project.freshness()
+    assert freshness[SQL_NAME] == (1, KEYS)
+    assert freshness[CSV_NAME] == (1, 30)
+    assert freshness[API_NAME] == (1, COOPERATIVES)
     # Personal data was pseudonymised at landing, as the scaffold declared from what it saw.
     for name, table, column, clear in (
         (SQL_NAME, SQL_TABLE, "ho_ten", "Nguyễn"),
