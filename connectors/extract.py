@@ -45,8 +45,14 @@ def extract_source(
         raise
 
 
-def run_extract(name: str, settings: Settings, options: ExtractOptions | None = None) -> Manifest:
-    sources = load_registry(settings)
+def run_extract(
+    name: str,
+    settings: Settings,
+    options: ExtractOptions | None = None,
+    sources: dict[str, Source] | None = None,
+) -> Manifest:
+    """Extract the source named ``name`` from ``sources`` (the registry, read when not given)."""
+    sources = load_registry(settings) if sources is None else sources
     if name not in sources:
         raise UnknownSource(
             f"no source named {name!r}; declared: {', '.join(sorted(sources))} "

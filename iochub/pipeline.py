@@ -94,11 +94,12 @@ def extract_all(
     unknown name in ``names`` is a failure of that name alone.
     """
     outcome = ExtractOutcome()
-    for name in names or list(load_registry(settings)):
+    sources = load_registry(settings)  # once, not once per source
+    for name in names or list(sources):
         result: Manifest | SourceFailure
         outcome.attempted.append(name)
         try:
-            result = outcome.manifests[name] = run_extract(name, settings, options)
+            result = outcome.manifests[name] = run_extract(name, settings, options, sources)
         except EXPECTED_FAILURES as exc:
             log.error("%s: extract failed: %s", name, exc)
             result = outcome.failures[name] = SourceFailure(type(exc).__name__, str(exc), True)
