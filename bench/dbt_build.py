@@ -214,13 +214,17 @@ def run_scale(scale: float, months: int, adapters: list[str]) -> list[dict[str, 
         return rows
     finally:
         restore()
-        with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True) as pg:
-            names = pg.execute(
-                "select datname from pg_database where datname like 'simdbt\\_%'"
-            ).fetchall()
-            for (name,) in names:
-                pg.execute(f'drop database if exists "{name}" with (force)')
+        drop_sim_databases(BENCH_ENV["IOC_SIM_DB_PREFIX"])
         shutil.rmtree(root, ignore_errors=True)
+
+
+def drop_sim_databases(prefix: str) -> None:
+    """Drop the PostgreSQL databases a benchmark's demo province was loaded into."""
+    pattern = prefix.replace("_", "\\_") + "%"
+    with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True) as pg:
+        names = pg.execute("select datname from pg_database where datname like %s", [pattern])
+        for (name,) in names.fetchall():
+            pg.execute(f'drop database if exists "{name}" with (force)')
 
 
 def main(argv: list[str]) -> None:

@@ -33,11 +33,10 @@ from pathlib import Path
 from typing import Any
 
 import psutil
-import psycopg
 from rich.console import Console
 from rich.table import Table
 
-from bench.dbt_build import PG_SERVER, _landed_rows, _with_environment
+from bench.dbt_build import _landed_rows, _with_environment, drop_sim_databases
 
 BENCH_ENV = {"IOC_SIM_DB_PREFIX": "simlive_", "IOC_SIM_PORT_BASE": "34700"}
 LOG = Path(tempfile.gettempdir()) / "iochub-bench-live.log"  # dbt's and the gate's output
@@ -185,12 +184,7 @@ def live(scale: float, months: int, budgets: list[str]) -> tuple[Run, int]:
         return run, _landed_rows(settings)
     finally:
         restore()
-        with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True) as pg:
-            names = pg.execute(
-                "select datname from pg_database where datname like 'simlive\\_%'"
-            ).fetchall()
-            for (name,) in names:
-                pg.execute(f'drop database if exists "{name}" with (force)')
+        drop_sim_databases(BENCH_ENV["IOC_SIM_DB_PREFIX"])
         shutil.rmtree(root, ignore_errors=True)
 
 

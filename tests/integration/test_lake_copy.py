@@ -17,23 +17,16 @@ import pytest
 
 from iochub import lake_meta
 from iochub.settings import Settings
+from tests.pg_scratch import PG_SERVER
+from tests.pg_scratch import scratch_database as scratch
 
 pytestmark = pytest.mark.integration
-
-PG_SERVER = "postgresql://postgres@127.0.0.1:5432"
 
 
 @pytest.fixture
 def scratch_database() -> Iterator[str]:
-    name = f"iochub_lake_copy_{os.getpid()}"
-    with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True) as pg:
-        pg.execute(f'drop database if exists "{name}" with (force)')
-        pg.execute(f'create database "{name}"')
-    try:
+    with scratch(f"iochub_lake_copy_{os.getpid()}") as name:
         yield f"{PG_SERVER}/{name}"
-    finally:
-        with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True) as pg:
-            pg.execute(f'drop database if exists "{name}" with (force)')
 
 
 def _part(settings: Settings, day: str, first: int, rows: int, with_note: bool) -> None:

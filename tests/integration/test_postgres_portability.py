@@ -27,10 +27,11 @@ import pytest
 
 from iochub.settings import Settings
 from iochub.warehouse import dbt_args
+from tests.pg_scratch import PG_SERVER
+from tests.pg_scratch import scratch_database as scratch
 
 pytestmark = pytest.mark.integration
 
-PG_SERVER = "postgresql://postgres@127.0.0.1:5432"
 COMPARED_SCHEMAS = ("marts", "reference", "meta")
 # Columns computed from the build's own clock; everything else must be equal.
 BUILD_TIME_COLUMNS = {
@@ -49,15 +50,8 @@ def built_duckdb(province_warehouse: Settings) -> Settings:
 @pytest.fixture(scope="module")
 def scratch_database() -> Iterator[str]:
     """A PostgreSQL database of this test's own, dropped at the end."""
-    name = f"iochub_dbt_portability_{os.getpid()}"
-    with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True) as pg:
-        pg.execute(f'drop database if exists "{name}" with (force)')
-        pg.execute(f'create database "{name}"')
-    try:
+    with scratch(f"iochub_dbt_portability_{os.getpid()}") as name:
         yield name
-    finally:
-        with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True) as pg:
-            pg.execute(f'drop database if exists "{name}" with (force)')
 
 
 def _dbt_postgres(settings: Settings, database: str, target: Path, *args: str) -> dict[str, Any]:
