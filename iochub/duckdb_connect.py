@@ -22,6 +22,14 @@ def connect_duckdb(
     read_only: bool = False,
     settings: Settings | None = None,
 ) -> duckdb.DuckDBPyConnection:
-    """A DuckDB connection (in memory, or to a file) within the memory budget."""
-    config = (settings or Settings.from_env()).duckdb_config()
-    return duckdb.connect(str(database), read_only=read_only, config=config)
+    """A DuckDB connection (in memory, or to a file) within the memory budget.
+
+    The budget is SET on the connection rather than passed as ``config=``: DuckDB refuses a
+    second connection to a file already open in the process with another config (a test's,
+    or a library's), while SET changes the one database instance both share.
+    """
+    con = duckdb.connect(str(database), read_only=read_only)
+    for name, value in (settings or Settings.from_env()).duckdb_config().items():
+        literal = str(value).replace("'", "''")
+        con.execute(f"set {name} = '{literal}'")
+    return con

@@ -47,6 +47,23 @@ def test_iochub_connections_get_the_budget(budget: Settings) -> None:
     assert _limit({}) != row[0]  # DuckDB's own default (80 % of the machine) is not used
 
 
+def test_a_file_opened_otherwise_in_the_process_is_still_opened(
+    budget: Settings, tmp_path: Path
+) -> None:
+    """A test (or a library) holding the same file open without the budget: DuckDB refuses a
+    second connection with another ``config=``, so the budget is SET, not configured."""
+    path = tmp_path / "shared.duckdb"
+    duckdb.connect(str(path)).close()
+    with duckdb.connect(str(path), read_only=True) as plain:
+        with connect_duckdb(path, read_only=True) as budgeted:
+            assert budgeted.execute("select 42").fetchone() == (42,)
+        assert plain.execute("select current_setting('memory_limit')").fetchone() == (
+            _limit({"memory_limit": "1GB"}),
+        )  # one database instance, one budget
+    with connect_duckdb(path, read_only=True), duckdb.connect(str(path), read_only=True) as later:
+        assert later.execute("select 42").fetchone() == (42,)
+
+
 def test_a_memory_size_that_is_not_one_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("IOC_DUCKDB_MEMORY", "2 gigs")
     with pytest.raises(ValueError, match=r"e\.g\. 2GB, 1500MB or 4GiB"):
