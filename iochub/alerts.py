@@ -43,11 +43,20 @@ class Alert:
     threshold: float | None
     measure_unit: str
 
+    def measure_text(self) -> str:
+        # No measure: a source declared but never landed is stale with no last success to count
+        # hours from (and no start); it is still an alert, and is shown and sent as one.
+        value = f"{self.measure:g}" if self.measure is not None else "chưa có (none yet)"
+        return f"{value} {self.measure_unit}"
+
+    def threshold_text(self) -> str:
+        return f"{self.threshold:g}" if self.threshold is not None else "-"
+
     def line(self) -> str:
         since = f" từ (since) {self.started_at}" if self.started_at else ""
         return (
             f"[{self.severity}] {self.rule_name}: {self.subject_name} ({self.subject_code})"
-            f"{since} — {self.measure:g} {self.measure_unit} (ngưỡng/threshold {self.threshold:g})"
+            f"{since} — {self.measure_text()} (ngưỡng/threshold {self.threshold_text()})"
         )
 
 

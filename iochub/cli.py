@@ -705,8 +705,8 @@ def alerts_list(
             alert.alert_rule,
             f"{alert.subject_name} ({alert.subject_code})",
             alert.started_at or "-",
-            f"{alert.measure:g} {alert.measure_unit}",
-            f"{alert.threshold:g}",
+            alert.measure_text(),
+            alert.threshold_text(),
         )
     console.print(table)
 
