@@ -103,7 +103,9 @@ def validate_landing_part(
         return 0, []
     frame = _frame(part, expectations)
     suite = MartSuite(f"lake.{source}.{spec.name}", lambda: expectations)
-    outcomes = validate_dataframe(suite, frame)
+    # BASIC: landing makes no Data Docs, and SUMMARY's unexpected-value lists cost a fifth of
+    # the ~0.1 s GX spends per part (measured on a 14-expectation suite).
+    outcomes = validate_dataframe(suite, frame, result_format="BASIC")
     failures = [
         f"{o.expectation}({o.column or ''}) observed {o.observed}"
         for o in outcomes
