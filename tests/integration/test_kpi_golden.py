@@ -14,12 +14,14 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass
+from fractions import Fraction
 from pathlib import Path
 
 import duckdb
 import pytest
 
 from iochub.settings import Settings
+from tests.registry_counted import registry_scales
 
 pytestmark = pytest.mark.integration
 
@@ -119,12 +121,30 @@ def _none(value: object) -> float | None:
     return None if math.isnan(number) else number
 
 
-def compare_with_ground_truth(build_db: Path, ground_truth: Path) -> Comparison:
+def _scaled(
+    row: tuple[float | None, ...], scale: Fraction
+) -> tuple[float | None, float | None, float | None]:
+    """A ground-truth (numerator, denominator, value) counted over ``scale`` times as many
+    systems (tests/registry_counted.py)."""
+    numerator, denominator, value = row
+    if scale == 1 or denominator is None:
+        return numerator, denominator, value
+    return (
+        numerator,
+        denominator * float(scale),
+        None if value is None else value / float(scale),
+    )
+
+
+def compare_with_ground_truth(
+    build_db: Path, ground_truth: Path, scales: dict[str, Fraction] | None = None
+) -> Comparison:
     """Compare the month rows of fct_kpi_value with the ground truth, row by row.
 
     Counts carry denominator 1 in the ground truth and may carry none in the warehouse (the
     KPI contract): a missing denominator compares as 1. Value and numerator are compared for
-    every row, the denominator when either side has one.
+    every row, the denominator when either side has one. ``scales`` (``registry_scales``) counts
+    the registry's systems the simulator does not know.
     """
     with duckdb.connect(str(build_db), read_only=True) as con:
         got_rows = con.execute(
@@ -137,7 +157,11 @@ def compare_with_ground_truth(build_db: Path, ground_truth: Path) -> Comparison:
             [str(ground_truth)],
         ).fetchall()
     got = {tuple(r[:4]): tuple(_none(v) for v in r[4:]) for r in got_rows}
-    truth = {tuple(r[:4]): tuple(_none(v) for v in r[4:]) for r in truth_rows}
+    scales = scales or {}
+    truth = {
+        tuple(r[:4]): _scaled(tuple(_none(v) for v in r[4:]), scales.get(r[0], Fraction(1)))
+        for r in truth_rows
+    }
     truth_ids = {key[0] for key in truth}
     got_ids = {key[0] for key in got}
     compared = got_ids & truth_ids
@@ -211,7 +235,9 @@ def test_kpi_layer_built(built_province: Settings) -> None:
 
 def test_month_rows_match_ground_truth(built_province: Settings) -> None:
     result = compare_with_ground_truth(
-        built_province.build_db, built_province.sim_dir / "ground_truth.parquet"
+        built_province.build_db,
+        built_province.sim_dir / "ground_truth.parquet",
+        registry_scales(built_province),
     )
     print(
         f"\nKPI golden test: {result.rows_compared} month rows compared for "

@@ -65,6 +65,7 @@ from tests.kpi_cases import (
 )
 from tests.kpi_cases.case_source import STAGES, CaseSource
 from tests.kpi_cases.iot_source import forget_session, iot_rows, load_iot_cases, publish
+from tests.registry_counted import registry_scales
 
 # The source systems the cases are written into, landed in this order after each stage.
 CASE_SOURCES: tuple[CaseSource, ...] = (
@@ -459,8 +460,14 @@ def _same(expected: Fraction | None, got: float | None, exact: bool) -> bool:
     return math.isclose(float(expected), got, rel_tol=TOLERANCE, abs_tol=TOLERANCE)
 
 
+@pytest.fixture(scope="module")
+def scales() -> dict[str, Fraction]:
+    """Systems a data engineer declared beside the cases' registry (tests/registry_counted.py)."""
+    return registry_scales(get_settings())
+
+
 @pytest.mark.parametrize("cell", CELLS, ids=[c.label for c in CELLS])
-def test_cell(built: Built, cell: Cell) -> None:
+def test_cell(built: Built, cell: Cell, scales: dict[str, Fraction]) -> None:
     if not _has_kpi_table(built.results):
         pytest.fail(f"fct_kpi_value was not built on {built.engine} (see test_dbt_build_passes)")
     row = built.rows.get(cell.key)
@@ -468,10 +475,11 @@ def test_cell(built: Built, cell: Cell) -> None:
         assert row is None, f"expected no row, found {row}"
         return
     assert row is not None, "no such row in fct_kpi_value"
+    scale = scales.get(cell.key[0], Fraction(1))
     expected = {
         "numerator": (cell.numerator, True),
-        "denominator": (cell.denominator, True),
-        "value": (cell.value, False),
+        "denominator": (None if cell.denominator is None else cell.denominator * scale, True),
+        "value": (None if cell.value is None else cell.value / scale, False),
         "score": (cell.score, False),
     }
     wrong = {

@@ -6,7 +6,11 @@ from expectations.suites import MART_RULES
 
 
 def test_every_mart_has_rules_and_no_rule_is_stale() -> None:
-    marts = mart_models(MARTS_DIR)
+    # The source marts `ioc dbt sources` generates (models/marts/sources/) carry their rules in
+    # their generated YAML (the registry's key unique, required columns not null): a data
+    # engineer adding a source writes none here.
+    generated = {path.stem for path in (MARTS_DIR / "sources").glob("src_*.sql")}
+    marts = mart_models(MARTS_DIR) - generated
     assert marts - MART_RULES.keys() == set(), "add the new mart to expectations.suites"
     assert MART_RULES.keys() - marts == set(), "a rule names a mart that no longer exists"
 
