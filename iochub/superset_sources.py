@@ -17,9 +17,8 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from connectors.contract import DUCK_TYPES
 from connectors.registry import ColumnType, Source, TableSpec, load_registry
-from iochub.dbt_sources import SYSTEM_COLUMNS, mart_name
+from iochub.dbt_sources import landed_columns, mart_name
 from iochub.duckdb_connect import connect_duckdb
 from iochub.settings import Settings
 
@@ -55,28 +54,8 @@ def _column(name: str, type_: str, title: str | None, description: str | None) -
 
 
 def _columns(table: TableSpec) -> list[dict[str, Any]]:
-    """The mart's columns as landed: declared ones, undeclared pseudonymised ones, lineage."""
-    columns = []
-    for name, spec in table.columns.items():
-        treatment = table.pii.get(name)
-        if treatment is not None and treatment.value == "drop":
-            continue
-        type_ = "VARCHAR" if treatment is not None else DUCK_TYPES[spec.type]
-        note = f"Personal data: {treatment.value} at landing." if treatment else None
-        description = " ".join(p for p in (spec.description, note) if p) or None
-        columns.append(_column(name, type_, spec.title, description))
-    for name, treatment in table.pii.items():
-        if name not in table.columns and treatment.value != "drop":
-            columns.append(
-                _column(name, "VARCHAR", None, f"Personal data: {treatment.value} at landing.")
-            )
-    columns.append(
-        _column("_run_id", "VARCHAR", "Lần nạp (Extract run)", SYSTEM_COLUMNS["_run_id"])
-    )
-    columns.append(
-        _column("load_date", "DATE", "Ngày nạp (Landed on)", SYSTEM_COLUMNS["load_date"])
-    )
-    return columns
+    """The mart's columns as landed (iochub.dbt_sources.landed_columns)."""
+    return [_column(c.name, c.type, c.title, c.description) for c in landed_columns(table)]
 
 
 def _time_column(table: TableSpec) -> str:
