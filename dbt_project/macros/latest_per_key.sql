@@ -6,10 +6,11 @@
   spill; on a province-year (5.8 million XML 130 episodes of 28 columns) it ran out of 19 GB,
   while row_number() over a partition sorts externally and took 42 s in 8 GB
   (bench/README.md, dbt at scale 1). Columns are listed from the relation (no `* exclude`, which
-  PostgreSQL lacks), so the rank column stays out.
+  PostgreSQL lacks), so the rank column stays out; when `relation` is a CTE's name, from
+  `columns_of`, a relation with the same columns.
 -#}
-{% macro latest_per_key(relation, keys, order_by) -%}
-    {%- set columns = adapter.get_columns_in_relation(relation) if execute else [] -%}
+{% macro latest_per_key(relation, keys, order_by, columns_of=none) -%}
+    {%- set columns = adapter.get_columns_in_relation(columns_of or relation) if execute else [] -%}
     select
         {% for column in columns -%}
             {{ adapter.quote(column.name) }}{{ "," if not loop.last }}

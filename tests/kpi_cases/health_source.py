@@ -23,7 +23,7 @@ from xml.sax.saxutils import escape
 import yaml
 
 from tests.kpi_cases.case_source import CaseSource
-from tests.property.xml130_files import XML1_FIELDS
+from tests.property.xml130_files import XML1_FIELDS, XML2_FIELDS
 
 HEALTH_DIR = Path(__file__).parent / "health"
 CLAIMS = HEALTH_DIR / "claims.yaml"
@@ -51,6 +51,18 @@ def _document(path: tuple[str, ...], tags: list[str], values: dict[str, Any]) ->
     return f'<?xml version="1.0" encoding="utf-8"?>{body}'
 
 
+def _lines_document(
+    path: tuple[str, str, str], tags: list[str], lines: list[dict[str, Any]]
+) -> str:
+    """A table of line items (XML2): one ``path[2]`` element per line in ``path[1]``."""
+    items = "".join(
+        _document((path[2],), tags, line).removeprefix('<?xml version="1.0" encoding="utf-8"?>')
+        for line in lines
+    )
+    root, listing, _ = path
+    return f'<?xml version="1.0" encoding="utf-8"?><{root}><{listing}>{items}</{listing}></{root}>'
+
+
 def _payload(document: str) -> str:
     return base64.b64encode(document.encode("utf-8")).decode("ascii")
 
@@ -69,19 +81,29 @@ def _episode_fields(
 
 
 def file_text(cases: dict[str, Any], file: dict[str, Any]) -> str:
-    """One wrapper: a HOSO per episode (XML1) and per check-in without a claim yet (XML0)."""
-    hosos = []
+    """One wrapper: a HOSO per episode (XML1, and XML2 when it has ``drug_lines``: each line's
+    fields, MA_LK and STT given) and per check-in without a claim yet (XML0)."""
+    hosos: list[list[tuple[str, str]]] = []
     for episode in file.get("episodes", []):
-        values = _episode_fields(cases["defaults"], file, episode)
-        hosos.append(("XML1", _payload(_document(("TONG_HOP",), XML1_FIELDS, values))))
+        fields = {k: v for k, v in episode.items() if k != "drug_lines"}
+        values = _episode_fields(cases["defaults"], file, fields)
+        tables = [("XML1", _payload(_document(("TONG_HOP",), XML1_FIELDS, values)))]
+        if episode.get("drug_lines"):
+            lines = [
+                {"MA_LK": values["MA_LK"], "STT": number, **line}
+                for number, line in enumerate(episode["drug_lines"], start=1)
+            ]
+            path = ("CHITIEU_CHITIET_THUOC", "DSACH_CHI_TIET_THUOC", "CHI_TIET_THUOC")
+            tables.append(("XML2", _payload(_lines_document(path, XML2_FIELDS, lines))))
+        hosos.append(tables)
     for check_in in file.get("check_ins", []):
         values = {"STT": 1, "MA_CSKCB": file["facility"], **check_in}
         path = ("CHI_TIEU_TRANG_THAI_KCB", "DSACH_TRANG_THAI_KCB", "TRANG_THAI_KCB")
-        hosos.append(("XML0", _payload(_document(path, _XML0_TAGS, values))))
+        hosos.append([("XML0", _payload(_document(path, _XML0_TAGS, values)))])
     defect = file.get("defect")
     if defect == "invalid_base64":
-        kind, payload = hosos[-1]
-        hosos[-1] = (kind, payload[:40] + "@" + payload[40:])
+        kind, payload = hosos[-1][-1]
+        hosos[-1][-1] = (kind, payload[:40] + "@" + payload[40:])
     parts = [
         '<?xml version="1.0" encoding="utf-8"?>\n<GIAMDINHHS>',
         f"<THONGTINDONVI><MACSKCB>{file['facility']}</MACSKCB></THONGTINDONVI>",
@@ -89,9 +111,13 @@ def file_text(cases: dict[str, Any], file: dict[str, Any]) -> str:
         f"<SOLUONGHOSO>{len(hosos)}</SOLUONGHOSO><DANHSACHHOSO>",
     ]
     parts += [
-        f"<HOSO><FILEHOSO><LOAIHOSO>{kind}</LOAIHOSO><NOIDUNGFILE>{payload}</NOIDUNGFILE>"
-        "</FILEHOSO></HOSO>"
-        for kind, payload in hosos
+        "<HOSO>"
+        + "".join(
+            f"<FILEHOSO><LOAIHOSO>{kind}</LOAIHOSO><NOIDUNGFILE>{payload}</NOIDUNGFILE></FILEHOSO>"
+            for kind, payload in tables
+        )
+        + "</HOSO>"
+        for tables in hosos
     ]
     parts.append("</DANHSACHHOSO></THONGTINHOSO></GIAMDINHHS>\n")
     text = "\n".join(parts)
