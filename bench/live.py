@@ -6,9 +6,12 @@
 2. **Backfill**: every source extracted (``ioc extract --all``), then the build's phases one by
    one as ``ioc build`` runs them: ``dbt build``, the GIS layers, the publish gate, publish.
 3. **One new day**: ``ioc sim advance --hours 24`` (not timed), then the same phases again:
-   the time from the changed sources to the published warehouse, phase by phase.
-4. **Memory budgets**: ``dbt build`` of the same lake again under each ``--memory`` given
-   (``IOC_DUCKDB_MEMORY``), side by side.
+   the time from the changed sources to the published warehouse, phase by phase. The build
+   redoes only what the new runs change (iochub.build_plan: the changed sources' models and
+   what is downstream, the XML 130 chain merging only the new runs) and the gate validates the
+   marts that differ from the published ones.
+4. **Memory budgets**: ``dbt build --full-refresh`` of the same lake again under each
+   ``--memory`` given (``IOC_DUCKDB_MEMORY``), side by side.
 
 Every phase reports its wall time and the peak resident memory of the process doing it (the
 extract's and dbt's process trees, sampled every 0.2 s). The results are printed as a table
@@ -134,15 +137,16 @@ def _build_phases(run: Run, stage: str) -> None:
     from connectors.landing import new_run_id
     from geo.layers import build_layers
     from iochub.settings import get_settings
-    from iochub.warehouse import gate_and_publish, run_dbt
+    from iochub.warehouse import build_warehouse, gate_and_publish
 
     settings = get_settings()
     with run.phase(stage, "dbt build"), _output_to(LOG):
-        run_dbt(settings, "build")
+        plan = build_warehouse(settings)  # what changed since the last build (iochub.build_plan)
+    print(f"  dbt: {plan.describe()}", flush=True)
     with run.phase(stage, "GIS layers"), _output_to(LOG):
         build_layers(settings)
     with run.phase(stage, "gate + publish"), _output_to(LOG):
-        gate_and_publish(settings, new_run_id())
+        gate_and_publish(settings, new_run_id(), only_changed=not plan.full_refresh)
 
 
 def live(scale: float, months: int, budgets: list[str]) -> tuple[Run, int]:
@@ -177,8 +181,9 @@ def live(scale: float, months: int, budgets: list[str]) -> tuple[Run, int]:
             try:
                 from iochub.warehouse import run_dbt
 
-                with run.phase(f"IOC_DUCKDB_MEMORY={budget}", "dbt build"), _output_to(LOG):
-                    run_dbt(get_settings(), "build")
+                phase = run.phase(f"IOC_DUCKDB_MEMORY={budget}", "dbt build --full-refresh")
+                with phase, _output_to(LOG):
+                    run_dbt(get_settings(), "build", "--full-refresh")
             finally:
                 undo()
         return run, _landed_rows(settings)

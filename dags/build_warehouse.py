@@ -1,6 +1,10 @@
-"""``build_warehouse``: dbt build (astronomer-cosmos) → GIS layers (geo.layers) → publish gate
-(GX) → atomic publish → open alerts sent (iochub.alerts) and, when Superset runs, a dataset
-imported for each newly published source mart and the chart cache warmed.
+"""``build_warehouse``: dbt build (astronomer-cosmos) of what changed → GIS layers (geo.layers) →
+publish gate (GX) → atomic publish → open alerts sent (iochub.alerts) and, when Superset runs, a
+dataset imported for each newly published source mart and the chart cache warmed.
+
+dbt builds only the models of the sources with new extract runs since the last build and what is
+downstream of them (iochub.build_plan): the plan is made when the dbt task starts, and recorded
+by ``record_build`` once dbt succeeded.
 
 Runs when any landed table's Asset is updated by an extract DAG, and every 6 hours in any case
 (so freshness and alerts are re-evaluated while the sources are quiet), one run at a time. A
@@ -15,7 +19,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from airflow.sdk import DAG, AssetAny, get_current_context, task
+from airflow.sdk import DAG, AssetAny, Context, get_current_context, task
 from airflow.timetables.assets import AssetOrTimeSchedule
 from airflow.timetables.trigger import CronTriggerTimetable
 from cosmos import ProfileConfig
@@ -32,10 +36,22 @@ _lake_assets = [
 ]
 
 
-def _prepare_build(context: object) -> None:
+def _prepare_build(context: Context) -> None:
+    """Before dbt starts: the typed placeholders, then the plan, which becomes the operator's
+    selection (set here, at run time: it depends on what has landed since the last build)."""
+    from dataclasses import asdict
+
+    from iochub.build_plan import plan_build
     from iochub.warehouse import prepare_build
 
     prepare_build(_settings)
+    plan = plan_build(_settings)
+    dbt = context["task"]
+    assert isinstance(dbt, DbtBuildLocalOperator)
+    dbt.select = " ".join(plan.select) or None
+    dbt.full_refresh = plan.full_refresh
+    context["ti"].xcom_push(key="build_plan", value=asdict(plan))
+    print(f"dbt: {plan.describe()}")
 
 
 with DAG(
@@ -68,8 +84,18 @@ with DAG(
         install_deps=False,
         emit_datasets=False,
         execution_timeout=timedelta(hours=2),
-        on_execute_callback=_prepare_build,
+        pre_execute=_prepare_build,
     )
+
+    @task(task_id="record_build")
+    def record_build() -> str:
+        from iochub.build_plan import BuildPlan
+        from iochub.build_plan import record_build as record
+
+        planned = get_current_context()["ti"].xcom_pull(task_ids="dbt_build", key="build_plan")
+        plan = BuildPlan(**planned)
+        record(_settings, plan)
+        return plan.describe()
 
     @task(task_id="geo_layers")
     def geo_layers() -> dict[str, int]:
@@ -81,12 +107,15 @@ with DAG(
     def quality_gate() -> dict[str, int]:
         from expectations.gate import GateFailed, run_publish_gate
 
-        run_id = get_current_context()["run_id"]
+        context = get_current_context()
+        planned = context["ti"].xcom_pull(task_ids="dbt_build", key="build_plan")
         result = run_publish_gate(
             _settings.build_db,
-            run_id,
+            context["run_id"],
             serving_db=_settings.serving_db,
             docs_dir=_settings.data_docs_dir,
+            # A full rebuild validates everything again: the gate's rules may be what changed.
+            only_changed=not planned["full_refresh"],
         )
         if not result.success:
             raise GateFailed(result)
@@ -122,6 +151,7 @@ with DAG(
 
     (
         dbt_build
+        >> record_build()
         >> geo_layers()
         >> quality_gate()
         >> publish()

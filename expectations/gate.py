@@ -36,7 +36,7 @@ from expectations.suites import (
     contract_expectations,
 )
 from iochub.duckdb_connect import connect_duckdb
-from iochub.publish import PUBLISHED_SCHEMAS
+from iochub.publish import PUBLISHED_SCHEMAS, changed_tables
 from iochub.web_assets import AssetsMissing, localise
 
 MARTS_DIR = Path(__file__).resolve().parents[1] / "dbt_project" / "models" / "marts"
@@ -316,12 +316,23 @@ def run_publish_gate(
     suites: list[MartSuite] | None = None,
     serving_db: Path | None = None,
     docs_dir: Path | None = None,
+    only_changed: bool = False,
 ) -> GateResult:
     """Validate every mart suite, the map layers' suites, and the warehouse's inventory against
     the last published one (``serving_db``), record the outcomes in ``meta.gate_result``, return
-    them. With ``docs_dir``, GX's Data Docs of the run are written to ``docs_dir/<run_id>/``."""
+    them. With ``docs_dir``, GX's Data Docs of the run are written to ``docs_dir/<run_id>/``.
+
+    With ``only_changed``, the marts whose rows and columns equal the published ones are not
+    read again (they passed the gate that published them): after a build that redid part of the
+    warehouse, only what it changed is validated, with the inventory and the map layers."""
+    only = None
+    if only_changed and serving_db is not None:
+        changed = changed_tables(build_db, serving_db)
+        if changed is not None:
+            only = {name.split(".", 1)[1] for name in changed}
+            log.info("gate: %d published table(s) changed since the last publish", len(changed))
     chosen = suites or [
-        *mart_suites(build_db, serving_db),
+        *mart_suites(build_db, serving_db, only=only),
         *layer_suites(build_db),
         WAREHOUSE_INVENTORY,
     ]

@@ -630,9 +630,22 @@ def _extract_summary(outcome: ExtractOutcome) -> None:
 
 
 @app.command()
-def build() -> None:
+def build(
+    full_refresh: bool = typer.Option(
+        False,
+        "--full-refresh",
+        help="Rebuild every model from the whole lake, not only what the sources that landed "
+        "since the last build changed.",
+    ),
+) -> None:
     """dbt build → GIS layers → publish gate (Great Expectations) → atomic publish of
-    serving.duckdb."""
+    serving.duckdb.
+
+    Only what changed is rebuilt: the models of the sources with new extract runs since the last
+    build and everything downstream (the large facts merge only the new runs), plus the models
+    judged on the build's clock. A changed dbt project or registry, or --full-refresh, rebuilds
+    everything.
+    """
     from connectors.landing import new_run_id
     from expectations.gate import GateFailed
     from geo.layers import LayerError
@@ -641,9 +654,11 @@ def build() -> None:
 
     settings = get_settings()
     try:
-        outcome = build_and_publish(settings, new_run_id())
+        outcome = build_and_publish(settings, new_run_id(), full_refresh)
     except (DbtFailed, LayerError, GateFailed) as exc:
         _fail(str(exc))
+    if outcome.plan is not None:
+        console.print(f"dbt: {outcome.plan.describe()}")
     console.print(
         f"[green]published[/green] {len(outcome.published)} tables "
         f"({len(outcome.gate.outcomes)} expectations passed)"

@@ -168,6 +168,28 @@ def _incremental(build_db: Path, serving_db: Path, tmp: Path) -> Published | str
     )
 
 
+def changed_tables(build_db: Path, serving_db: Path) -> set[str] | None:
+    """The published tables of ``build_db`` (``schema.table``) that are new or differ from
+    ``serving_db``'s, in columns or rows, by the fingerprints publish compares; None when there is
+    no serving file to compare with. What the gate must validate: the rest was validated when it
+    was published."""
+    if not serving_db.exists():
+        return None
+    with connect_duckdb() as con:
+        _attach_build(con, build_db)
+        literal = str(serving_db).replace("'", "''")
+        con.execute(f"attach '{literal}' as serving (read_only)")
+        wanted = _tables(con, "build")
+        present = _tables(con, "serving")
+        return {
+            name
+            for name, columns in wanted.items()
+            if present.get(name) != columns
+            or _fingerprint(con, f"build.{_sql(name)}")
+            != _fingerprint(con, f"serving.{_sql(name)}")
+        }
+
+
 def _full(build_db: Path, tmp: Path, reason: str) -> Published:
     """Every published table of ``build_db`` into a new, empty ``tmp``."""
     with connect_duckdb(tmp) as con:

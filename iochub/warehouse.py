@@ -17,6 +17,7 @@ from connectors.registry import load_registry
 from expectations.gate import GateFailed, GateResult, run_publish_gate
 from geo.layers import build_layers
 from iochub.alerts import NotifyResult, notify_open_alerts
+from iochub.build_plan import BuildPlan, plan_build, record_build
 from iochub.lake_meta import write_registry_snapshot
 from iochub.publish import publish
 from iochub.settings import Settings
@@ -33,6 +34,7 @@ class BuildOutcome:
     gate: GateResult
     published: dict[str, int]
     alerts: NotifyResult | None = None
+    plan: BuildPlan | None = None
 
 
 def dbt_args(settings: Settings, *command: str) -> list[str]:
@@ -75,22 +77,35 @@ def run_dbt(settings: Settings, *command: str) -> None:
         )
 
 
-def gate_and_publish(settings: Settings, run_id: str) -> BuildOutcome:
+def gate_and_publish(settings: Settings, run_id: str, only_changed: bool = False) -> BuildOutcome:
+    """The gate (of the marts that differ from the published ones, with ``only_changed``), then
+    publish."""
     gate = run_publish_gate(
         settings.build_db,
         run_id,
         serving_db=settings.serving_db,
         docs_dir=settings.data_docs_dir,
+        only_changed=only_changed,
     )
     if not gate.success:
         raise GateFailed(gate)
     return BuildOutcome(gate=gate, published=publish(settings.build_db, settings.serving_db))
 
 
-def build_and_publish(settings: Settings, run_id: str) -> BuildOutcome:
+def build_warehouse(settings: Settings, full_refresh: bool = False) -> BuildPlan:
+    """dbt build of what changed since the last build (iochub.build_plan), or of everything."""
+    plan = plan_build(settings, full_refresh)
+    log.info("dbt: %s", plan.describe())
+    run_dbt(settings, "build", *plan.dbt_arguments())
+    record_build(settings, plan)
+    return plan
+
+
+def build_and_publish(settings: Settings, run_id: str, full_refresh: bool = False) -> BuildOutcome:
     """dbt build → GIS layers → gate → publish, then the open alerts of what was published go
     out."""
-    run_dbt(settings, "build")
+    plan = build_warehouse(settings, full_refresh)
     build_layers(settings)
-    outcome = gate_and_publish(settings, run_id)
-    return replace(outcome, alerts=notify_open_alerts(settings))
+    # A full rebuild validates everything again: the gate's rules may be what changed.
+    outcome = gate_and_publish(settings, run_id, only_changed=not plan.full_refresh)
+    return replace(outcome, alerts=notify_open_alerts(settings), plan=plan)

@@ -66,8 +66,8 @@ def test_every_source_pool_exists(airflow_db: None) -> None:
 def test_build_warehouse_runs_on_the_lake_assets(dagbag) -> None:
     dag = dagbag.get_dag("build_warehouse")
     order = [t.task_id for t in dag.topological_sort()]
-    assert order[:4] == ["dbt_build", "geo_layers", "quality_gate", "publish"]
-    assert set(order[4:]) == {"notify_alerts", "superset_source_datasets", "warm_superset_cache"}
+    assert order[:5] == ["dbt_build", "record_build", "geo_layers", "quality_gate", "publish"]
+    assert set(order[5:]) == {"notify_alerts", "superset_source_datasets", "warm_superset_cache"}
     datasets = dag.get_task("superset_source_datasets")
     assert datasets.downstream_task_ids == {"warm_superset_cache"}
     assert dag.max_active_runs == 1

@@ -187,3 +187,29 @@ def test_rerun_after_a_kill_mid_build_publishes_the_same_warehouse(built: Settin
     dbt.wait()
     build_and_publish(built, new_run_id())
     assert _table_checksums(str(built.serving_db)) == clean
+
+
+def test_gate_after_a_partial_build_validates_only_what_changed(built: Settings) -> None:
+    """With only_changed, the marts equal to the published ones are not read again; a changed
+    one is, and a bad value in it is still refused."""
+    unchanged = run_publish_gate(
+        built.build_db, "quiet-run", serving_db=built.serving_db, only_changed=True
+    )
+    assert unchanged.success
+    validated = {o.table for o in unchanged.outcomes}
+    assert not any(table.startswith("marts.") for table in validated), validated
+    assert "meta.warehouse_inventory" in validated
+
+    with duckdb.connect(str(built.build_db)) as con:
+        con.execute(
+            "update marts.fct_health_episode set total_cost_vnd = -1 where episode_id like '%0002'"
+        )
+    changed = run_publish_gate(
+        built.build_db, "changed-run", serving_db=built.serving_db, only_changed=True
+    )
+    assert {o.table for o in changed.outcomes if o.table.startswith("marts.")} == {
+        "marts.fct_health_episode"
+    }
+    assert {(f.expectation, f.column) for f in changed.failures} == {
+        ("expect_column_values_to_be_between", "total_cost_vnd")
+    }

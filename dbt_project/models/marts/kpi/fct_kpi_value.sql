@@ -13,6 +13,9 @@
 -- without a plan target, the full-score threshold (value ≥ threshold).
 -- Status: no target; in progress (the period has not ended by the as-of date, var
 -- kpi_as_of_date or the build's date); no data (no value: empty denominator); met; not met.
+-- Every build redoes it (iochub/build_plan.py): statuses are judged on the build's date.
+{{ config(tags=['every_build']) }}
+
 with inputs as (
     {{ kpi_input_union() }}
 ),
