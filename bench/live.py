@@ -214,7 +214,7 @@ def _print(run: Run, title: str) -> None:
 def main(argv: list[str]) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench live", description=__doc__)
     parser.add_argument("--scale", type=float, default=0.1)
-    parser.add_argument("--months", type=int, default=3, choices=range(1, 12))
+    parser.add_argument("--months", type=int, default=3, choices=range(1, 13))
     parser.add_argument(
         "--memory", action="append", default=[], help="also build under this IOC_DUCKDB_MEMORY"
     )
