@@ -11,9 +11,11 @@ from __future__ import annotations
 import hashlib
 import logging
 import multiprocessing
+import sys
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -264,6 +266,29 @@ def _new_files(run: ExtractRun, inbox: Path, paths: list[Path]) -> Iterator[_New
         yield _NewFile(item, sha, content, _tables_for(run.source, item))
 
 
+@contextmanager
+def _main_script_not_rerun() -> Iterator[None]:
+    """While the decoding pool lives, spawned workers do not run this process's main script.
+
+    A spawned process first runs the parent's ``__main__`` script (as ``__mp_main__``), then
+    unpickles its task. Under Airflow that script is ``airflow``, and importing Airflow inside a
+    task's environment fails (the task runner forbids the metadata database: "Could not parse
+    SQLAlchemy URL"), so every worker died and the XML 130 extract failed through the scheduler.
+    The workers need nothing from ``__main__`` (``_decode`` is imported by name), so neither its
+    path nor, for ``python -m``, its module name is handed to them.
+    """
+    main = sys.modules["__main__"]
+    hidden = {name: getattr(main, name) for name in ("__file__", "__spec__") if hasattr(main, name)}
+    main.__spec__ = None
+    if "__file__" in hidden:
+        del main.__file__
+    try:
+        yield
+    finally:
+        for name, value in hidden.items():
+            setattr(main, name, value)
+
+
 def _decoded(
     run: ExtractRun, new_files: Iterator[_NewFile], parallel: bool
 ) -> Iterator[tuple[_NewFile, _Decoded | UnreadableFile]]:
@@ -281,7 +306,8 @@ def _decoded(
         return
     workers = run.settings.extract_workers
     # spawn, not fork: this process runs threads (the progress display, Airflow's supervisor).
-    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+    pool_context = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
+    with _main_script_not_rerun(), pool_context as pool:
         in_flight: deque[tuple[_NewFile, Future[_Decoded | UnreadableFile]]] = deque()
         for new in new_files:
             in_flight.append((new, pool.submit(_decode, new, spec, run.run_id)))

@@ -15,7 +15,10 @@ import hashlib
 import io
 import json
 import logging
+import os
 import shutil
+import subprocess
+import sys
 import unicodedata
 from dataclasses import replace
 from pathlib import Path
@@ -31,6 +34,7 @@ from connectors.kinds.files import POOL_MIN_FILES
 from connectors.landing import Manifest
 from connectors.registry import Source, load_registry
 from iochub.settings import Settings
+from simulator.fixtures import XML130_INBOX
 
 FILE_SOURCES = [
     "education_exports",
@@ -497,3 +501,40 @@ def test_decoding_processes_land_what_one_process_lands(
     assert quarantines[0] is not None and quarantines[1] is not None
     assert _without_run(quarantines[1]) == _without_run(quarantines[0])
     assert "truncated.xml" in quarantines[1].column("item").to_pylist()
+
+
+def test_decoding_processes_do_not_run_the_main_script_again(tmp_path: Path) -> None:
+    """Under Airflow the main script is ``airflow``, which a spawned process must not import
+    again (in a task's environment it fails): a main script that refuses to be re-run still
+    lands a big inbox with decoding processes."""
+    originals = sorted(XML130_INBOX.rglob("*.xml"))
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    for number in range(POOL_MIN_FILES):
+        shutil.copy(originals[number % len(originals)], inbox / f"copy_{number:03}.xml")
+    script = tmp_path / "main_script.py"
+    script.write_text(
+        "if __name__ != '__main__':\n"
+        "    raise RuntimeError('the main script ran again in a decoding process')\n"
+        "import logging\n"
+        "logging.basicConfig(level=logging.INFO)\n"
+        "from connectors.extract import run_extract\n"
+        "from iochub.settings import get_settings\n"
+        "manifest = run_extract('health_xml130', get_settings())\n"
+        "print('landed', sum(manifest.rows_landed.values()))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, str(script)],
+        env={
+            **os.environ,
+            "IOC_HOME": str(tmp_path / "home"),
+            "IOC_HEALTH_XML130_INBOX": str(inbox),
+            "IOC_EXTRACT_WORKERS": "2",
+        },
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "decoding processes" in done.stderr
+    assert int(done.stdout.split("landed ")[1]) > 0
