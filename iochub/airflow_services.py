@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 from iochub import processes
-from iochub.settings import Settings
+from iochub.settings import REPO_ROOT, Settings
 
 SERVICES = {
     "airflow-scheduler": ["scheduler"],
@@ -45,6 +45,10 @@ def airflow_env(settings: Settings) -> dict[str, str]:
         "AIRFLOW__SCHEDULER__ENABLE_HEALTH_CHECK": "False",
         "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "60",
         "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO",
+        # airflow_local_settings.py: the scheduler preloads what the tasks it forks import.
+        "PYTHONPATH": os.pathsep.join(
+            p for p in (str(REPO_ROOT / "airflow_config"), os.environ.get("PYTHONPATH")) if p
+        ),
     }
     if settings.airflow_db_url:
         env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] = settings.airflow_db_url
