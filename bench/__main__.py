@@ -13,7 +13,7 @@ from collections.abc import Callable
 from rich.console import Console
 from rich.table import Table
 
-from bench import dag_import, dashboards, dbt_build, live, sim_scale1, sql_extract
+from bench import dag_import, dashboards, dbt_build, live, sim_scale1, sql_extract, tick
 from bench.landing import landing_cases
 from bench.sim_generate import sim_cases
 from bench.xml130_decode import decode_cases
@@ -26,7 +26,8 @@ Case = tuple[str, str, Callable[[], int], int]  # group, case, function, repeats
 # ``dags`` parses the DAG folder in a fresh process; ``dashboards`` times every chart's query
 # and the dashboards' render in Chromium against a home's published warehouse (last: it stops
 # with a message when there is none); ``live`` backfills a province at scale 0.1 and times one
-# new day from source change to published warehouse, phase by phase, with peak memory.
+# new day from source change to published warehouse, phase by phase, with peak memory; ``tick``
+# times one demo tick through the real Airflow (the demo's home; it says so when there is none).
 GROUPS: dict[str, Callable[[], list[Case]]] = {
     "decode": decode_cases,
     "landing": landing_cases,
@@ -52,6 +53,7 @@ def main() -> None:
         "dags": dag_import.main,
         "dashboards": dashboards.main,
         "live": live.main,
+        "tick": tick.main,
     }
     # A separate group named first takes the options that follow it:
     # ``python -m bench dbt --scale 0.1 --months 12``.
