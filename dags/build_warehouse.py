@@ -2,9 +2,11 @@
 publish gate (GX) → atomic publish → open alerts sent (iochub.alerts) and, when Superset runs, a
 dataset imported for each newly published source mart and the chart cache warmed.
 
-dbt builds only the models of the sources with new extract runs since the last build and what is
-downstream of them (iochub.build_plan): the plan is made when the dbt task starts, and recorded
-by ``record_build`` once dbt succeeded.
+It first waits (up to ``SETTLE_SECONDS``) for the extract runs still queued or running, so a burst
+of landings (a demo tick, the day's schedules) is published by one build. dbt then builds only
+the models of the sources with new extract runs since the last build and what is downstream of
+them (iochub.build_plan): the plan is made when the dbt task starts, and recorded by
+``record_build`` once dbt succeeded.
 
 Runs when any landed table's Asset is updated by an extract DAG, and every 6 hours in any case
 (so freshness and alerts are re-evaluated while the sources are quiet), one run at a time. A
@@ -31,9 +33,12 @@ from iochub.assets import source_assets
 from iochub.settings import get_settings
 
 _settings = get_settings()
-_lake_assets = [
-    asset for source in load_registry(_settings).values() for asset in source_assets(source)
-]
+_sources = list(load_registry(_settings).values())
+_lake_assets = [asset for source in _sources for asset in source_assets(source)]
+_extract_dags = [f"extract__{source.name}" for source in _sources]
+# How long a build waits for the extract runs still queued or running to end (a tick triggers
+# every due source at once); beyond it, it builds what has landed (a long backfill).
+SETTLE_SECONDS = 120
 
 
 def _prepare_build(context: Context) -> None:
@@ -69,6 +74,29 @@ with DAG(
     default_args={"retries": 1, "retry_delay": timedelta(seconds=30)},
     doc_md=__doc__,
 ) as build_warehouse:
+
+    @task(task_id="wait_for_extracts")
+    def wait_for_extracts() -> float:
+        """The first landing of a burst triggers this run: it waits until the burst's other
+        extract runs have ended, so one build publishes the whole new day instead of a first
+        build with part of it and a second, queued behind it, with the rest."""
+        import time
+
+        from airflow.sdk.execution_time.task_runner import RuntimeTaskInstance
+
+        started = time.monotonic()
+        while time.monotonic() - started < SETTLE_SECONDS:
+            busy = [
+                dag_id
+                for dag_id in _extract_dags
+                if RuntimeTaskInstance.get_dr_count(dag_id=dag_id, states=["queued", "running"])
+            ]
+            if not busy:
+                break
+            print(f"waiting for {len(busy)} extract run(s): {', '.join(busy[:5])}")
+            time.sleep(2)
+        return round(time.monotonic() - started, 1)
+
     dbt_build = DbtBuildLocalOperator(
         task_id="dbt_build",
         project_dir=str(_settings.dbt_project_dir),
@@ -149,11 +177,15 @@ with DAG(
 
         return warm_up_cache(_settings)
 
-    (
-        dbt_build
+    published = (
+        wait_for_extracts()
+        >> dbt_build
         >> record_build()
         >> geo_layers()
         >> quality_gate()
         >> publish()
-        >> [notify_alerts(), superset_source_datasets() >> warm_superset_cache()]
     )
+    # Both after publish (a list holding `a >> b` would chain publish to b only, leaving a
+    # unordered: the datasets task then ran at the start of the run).
+    published >> notify_alerts()
+    published >> superset_source_datasets() >> warm_superset_cache()

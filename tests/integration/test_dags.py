@@ -66,10 +66,19 @@ def test_every_source_pool_exists(airflow_db: None) -> None:
 def test_build_warehouse_runs_on_the_lake_assets(dagbag) -> None:
     dag = dagbag.get_dag("build_warehouse")
     order = [t.task_id for t in dag.topological_sort()]
-    assert order[:5] == ["dbt_build", "record_build", "geo_layers", "quality_gate", "publish"]
-    assert set(order[5:]) == {"notify_alerts", "superset_source_datasets", "warm_superset_cache"}
+    assert order[:6] == [
+        "wait_for_extracts",
+        "dbt_build",
+        "record_build",
+        "geo_layers",
+        "quality_gate",
+        "publish",
+    ]
+    assert set(order[6:]) == {"notify_alerts", "superset_source_datasets", "warm_superset_cache"}
     datasets = dag.get_task("superset_source_datasets")
+    assert datasets.upstream_task_ids == {"publish"}
     assert datasets.downstream_task_ids == {"warm_superset_cache"}
+    assert dag.get_task("notify_alerts").upstream_task_ids == {"publish"}
     assert dag.max_active_runs == 1
     # on new data, and on a cadence when the sources are quiet
     assert type(dag.timetable).__name__ == "AssetOrTimeSchedule"
