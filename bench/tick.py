@@ -12,8 +12,8 @@ has triggered its runs (the sources have changed). Measured:
 - when every triggered extract run has ended, and per task the wait from queued to started and
   the run itself (from the task instances Airflow records);
 - every ``build_warehouse`` run that published after the tick, and **the tick on the wall**:
-  the end of the first run that started after the last extract ended, i.e. the first publish
-  holding the whole new day (runs that started earlier publish part of it).
+  the end of the first run whose dbt build started after the last extract ended, i.e. the first
+  publish holding the whole new day (a build that started earlier publishes part of it).
 
 Superset is not asked: its answer is the published file (``bench dashboards`` times it).
 """
@@ -69,11 +69,23 @@ def _wait(
                 say(f"  every extract run ended at +{extracts_done - started:.1f} s")
         if extracts_done is not None:
             for run in _runs(api, "build_warehouse", ticked):
-                begun = _at(run.get("start_date"))
-                if begun and begun >= extracts_done and run["state"] in ("success", "failed"):
+                if run["state"] not in ("success", "failed"):
+                    continue
+                begun = _dbt_started(api, run)
+                if begun and begun >= extracts_done:
                     return {"extracts_done": extracts_done, "wall_run": run}
         time.sleep(2)
     raise TimeoutError(f"no build_warehouse run ended after the extracts within {TIMEOUT_S} s")
+
+
+def _dbt_started(api: Any, run: dict[str, Any]) -> float | None:
+    """When the run's dbt build started: what it publishes is what had landed by then (its
+    first task waits for the extract runs still going)."""
+    path = f"/api/v2/dags/build_warehouse/dagRuns/{run['dag_run_id']}/taskInstances"
+    for task in api.request("GET", path).json()["task_instances"]:
+        if task["task_id"] == "dbt_build":
+            return _at(task.get("start_date"))
+    return None
 
 
 def _tasks(api: Any, dag_id: str, run: dict[str, Any], started: float) -> list[dict[str, Any]]:
