@@ -86,10 +86,26 @@ def _drop_databases(settings: Settings) -> None:
         my.close()
 
 
+def generate_province(settings: Settings, seed: int, start: date, end: date) -> None:
+    """The demo province at scale 0.01 into ``settings.sim_dir``, its databases on the shared
+    servers under the settings' prefix."""
+    from simulator.generate import GenerateParams, generate
+
+    params = GenerateParams(
+        scale=0.01,
+        seed=seed,
+        start=start,
+        end=end,
+        pg_url=settings.sim_pg_url,
+        mysql_url=settings.sim_mysql_url,
+        db_prefix=settings.sim_db_prefix,
+    )
+    generate(settings.sim_dir, params)
+
+
 @pytest.fixture(scope="session")
 def province(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
     """Settings whose sim_dir holds the generated province, with `ioc sim serve` running."""
-    from simulator.generate import GenerateParams, generate
     from simulator.serve import start_all, stop_all
 
     root = tmp_path_factory.mktemp("province")
@@ -99,18 +115,7 @@ def province(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
         patch.setenv("IOC_HOME", str(root / "home"))
         patch.setenv("IOC_SIM_DIR", str(root / "sim"))
         settings = get_settings()
-        generate(
-            settings.sim_dir,
-            GenerateParams(
-                scale=0.01,
-                seed=11,
-                start=date(2025, 6, 1),
-                end=date(2025, 10, 31),
-                pg_url=settings.sim_pg_url,
-                mysql_url=settings.sim_mysql_url,
-                db_prefix=settings.sim_db_prefix,
-            ),
-        )
+        generate_province(settings, seed=11, start=date(2025, 6, 1), end=date(2025, 10, 31))
         start_all(settings)
     # The environment is restored here: only tests that ask for ``lake_home`` see the province.
     try:

@@ -24,9 +24,8 @@ from iochub.pipeline import extract_all
 from iochub.settings import Settings, get_settings
 from iochub.warehouse import build_and_publish
 from simulator.advance import advance
-from simulator.generate import GenerateParams, generate
 from simulator.serve import start_all, stop_all
-from tests.conftest import _drop_databases, simulated_sources
+from tests.conftest import _drop_databases, generate_province, simulated_sources
 from tests.integration.test_kpi_golden import compare_with_ground_truth
 from tests.registry_counted import registry_scales
 
@@ -44,18 +43,7 @@ def live_province(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings
         patch.setenv("IOC_HOME", str(root / "home"))
         patch.setenv("IOC_SIM_DIR", str(root / "sim"))
         settings = get_settings()
-        generate(
-            settings.sim_dir,
-            GenerateParams(
-                scale=0.01,
-                seed=23,
-                start=date(2025, 9, 10),
-                end=date(2025, 10, 3),
-                pg_url=settings.sim_pg_url,
-                mysql_url=settings.sim_mysql_url,
-                db_prefix=settings.sim_db_prefix,
-            ),
-        )
+        generate_province(settings, seed=23, start=date(2025, 9, 10), end=date(2025, 10, 3))
         start_all(settings)
         try:
             yield settings
