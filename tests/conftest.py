@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import tempfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 
@@ -86,11 +87,21 @@ def _drop_databases(settings: Settings) -> None:
         my.close()
 
 
-def generate_province(settings: Settings, seed: int, start: date, end: date) -> None:
-    """The demo province at scale 0.01 into ``settings.sim_dir``, its databases on the shared
-    servers under the settings' prefix."""
+@contextmanager
+def serving_province(
+    patch: pytest.MonkeyPatch, root: Path, env: dict[str, str], seed: int, start: date, end: date
+) -> Iterator[Settings]:
+    """A demo province at scale 0.01 generated into ``root/sim`` (its databases on the shared
+    servers under ``env``'s prefix) and served, with ``env``, IOC_HOME and IOC_SIM_DIR set on
+    ``patch``; on exit its servers stop and its databases are dropped."""
     from simulator.generate import GenerateParams, generate
+    from simulator.serve import start_all, stop_all
 
+    for key, value in env.items():
+        patch.setenv(key, value)
+    patch.setenv("IOC_HOME", str(root / "home"))
+    patch.setenv("IOC_SIM_DIR", str(root / "sim"))
+    settings = get_settings()
     params = GenerateParams(
         scale=0.01,
         seed=seed,
@@ -101,28 +112,25 @@ def generate_province(settings: Settings, seed: int, start: date, end: date) -> 
         db_prefix=settings.sim_db_prefix,
     )
     generate(settings.sim_dir, params)
-
-
-@pytest.fixture(scope="session")
-def province(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
-    """Settings whose sim_dir holds the generated province, with `ioc sim serve` running."""
-    from simulator.serve import start_all, stop_all
-
-    root = tmp_path_factory.mktemp("province")
-    with pytest.MonkeyPatch.context() as patch:
-        for key, value in PROVINCE_ENV.items():
-            patch.setenv(key, value)
-        patch.setenv("IOC_HOME", str(root / "home"))
-        patch.setenv("IOC_SIM_DIR", str(root / "sim"))
-        settings = get_settings()
-        generate_province(settings, seed=11, start=date(2025, 6, 1), end=date(2025, 10, 31))
-        start_all(settings)
-    # The environment is restored here: only tests that ask for ``lake_home`` see the province.
+    start_all(settings)
     try:
         yield settings
     finally:
         stop_all(settings)
         _drop_databases(settings)
+
+
+@pytest.fixture(scope="session")
+def province(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
+    """Settings whose sim_dir holds the generated province, with `ioc sim serve` running."""
+    root = tmp_path_factory.mktemp("province")
+    patch = pytest.MonkeyPatch()
+    with serving_province(
+        patch, root, PROVINCE_ENV, seed=11, start=date(2025, 6, 1), end=date(2025, 10, 31)
+    ) as settings:
+        # The environment is restored here: only tests that ask for ``lake_home`` see it.
+        patch.undo()
+        yield settings
 
 
 @pytest.fixture

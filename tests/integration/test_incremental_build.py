@@ -138,29 +138,16 @@ LANDINGS: list[list[dict[str, Any]]] = [
 ]
 
 # By hand, after each build: per episode, (T_TONGCHI_BV of the winning copy, its drug lines,
-# the sum of their THANH_TIEN_BV).
-EXPECTED: list[dict[str, tuple[float, int, float]]] = [
-    {
-        "LK1": (50_000, 2, 30_000),
-        "LK2": (45_000, 2, 12_000),
-        "LK3": (30_000, 0, 0),
-        "LK4": (20_000, 1, 3_000),
-    },
-    {
-        "LK1": (99_000, 1, 11_000),
-        "LK2": (46_000, 0, 0),
-        "LK3": (30_000, 0, 0),
-        "LK4": (20_000, 1, 3_000),
-    },
-    {
-        "LK1": (99_000, 1, 11_000),
-        "LK2": (46_000, 0, 0),
-        "LK3": (30_000, 0, 0),
-        "LK4": (20_000, 1, 3_000),
-        "LK5": (60_000, 1, 9_000),
-    },
-]
-EXPECTED.append(EXPECTED[-1])  # nothing new
+# the sum of their THANH_TIEN_BV); each build changes only the episodes written.
+AFTER_FIRST: dict[str, tuple[float, int, float]] = {
+    "LK1": (50_000, 2, 30_000),
+    "LK2": (45_000, 2, 12_000),  # B's copy (6 June) over A's
+    "LK3": (30_000, 0, 0),
+    "LK4": (20_000, 1, 3_000),
+}
+AFTER_SECOND = {**AFTER_FIRST, "LK1": (99_000, 1, 11_000), "LK2": (46_000, 0, 0)}
+AFTER_THIRD = {**AFTER_SECOND, "LK5": (60_000, 1, 9_000)}  # D's LK3 (4 June) loses to A's
+EXPECTED = [AFTER_FIRST, AFTER_SECOND, AFTER_THIRD, AFTER_THIRD]  # the fourth: nothing new
 
 EPISODE_SQL = """
 select episode_id, total_cost_vnd, drug_lines, drug_cost_vnd

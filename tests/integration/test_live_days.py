@@ -21,11 +21,10 @@ import pytest
 
 from connectors.landing import new_run_id
 from iochub.pipeline import extract_all
-from iochub.settings import Settings, get_settings
+from iochub.settings import Settings
 from iochub.warehouse import build_and_publish
 from simulator.advance import advance
-from simulator.serve import start_all, stop_all
-from tests.conftest import _drop_databases, generate_province, simulated_sources
+from tests.conftest import serving_province, simulated_sources
 from tests.integration.test_kpi_golden import compare_with_ground_truth
 from tests.registry_counted import registry_scales
 
@@ -37,19 +36,17 @@ _SLOT = os.getpid() % 100
 @pytest.fixture(scope="module")
 def live_province(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
     root = tmp_path_factory.mktemp("live_days")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("IOC_SIM_DB_PREFIX", f"simlive{_SLOT:02d}_")
-        patch.setenv("IOC_SIM_PORT_BASE", str(45000 + 150 * _SLOT))
-        patch.setenv("IOC_HOME", str(root / "home"))
-        patch.setenv("IOC_SIM_DIR", str(root / "sim"))
-        settings = get_settings()
-        generate_province(settings, seed=23, start=date(2025, 9, 10), end=date(2025, 10, 3))
-        start_all(settings)
-        try:
-            yield settings
-        finally:
-            stop_all(settings)
-            _drop_databases(settings)
+    env = {
+        "IOC_SIM_DB_PREFIX": f"simlive{_SLOT:02d}_",
+        "IOC_SIM_PORT_BASE": str(45000 + 150 * _SLOT),
+    }
+    with (
+        pytest.MonkeyPatch.context() as patch,
+        serving_province(
+            patch, root, env, seed=23, start=date(2025, 9, 10), end=date(2025, 10, 3)
+        ) as settings,
+    ):
+        yield settings
 
 
 def _land_build_compare(settings: Settings) -> tuple[bool, list[str]]:
