@@ -36,9 +36,8 @@
     ) -%}
     {%- set cutoff = run_started_at.strftime('%Y-%m-%d %H:%M:%S.%f') -%}
     {%- set runs = run_query(
-        "select run_id, cast(load_date as varchar) from (" ~ lake_runs() ~ ") as committed"
-        ~ " where source_name = '" ~ source_name ~ "'"
-        ~ " and finished_at <= cast('" ~ cutoff ~ "' as timestamp)"
+        "select run_id, cast(load_date as varchar) from (" ~ lake_runs(source_name)
+        ~ ") as committed where finished_at <= cast('" ~ cutoff ~ "' as timestamp)"
         ~ (" and run_id not in (select run_id from " ~ log ~ " where model_name = '"
             ~ this.identifier ~ "')" if is_incremental() else "")
         ~ " order by run_id"

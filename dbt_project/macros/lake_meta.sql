@@ -65,13 +65,14 @@
     where 1 = 0
 {%- endmacro %}
 
-{#- Committed extract runs, one row each: source_name, run_id, load_date, finished_at (UTC). -#}
-{% macro lake_runs() -%}
-    {{ return(adapter.dispatch('lake_runs', 'iochub')()) }}
+{#- Committed extract runs, one row each: source_name, run_id, load_date, finished_at (UTC); of one
+    source only with `source_name` (on DuckDB only its manifests' folder is read). -#}
+{% macro lake_runs(source_name=none) -%}
+    {{ return(adapter.dispatch('lake_runs', 'iochub')(source_name)) }}
 {%- endmacro %}
 
-{% macro duckdb__lake_runs() -%}
-    {%- set files = lake_root() ~ '/_manifests/*/*.json' %}
+{% macro duckdb__lake_runs(source_name) -%}
+    {%- set files = lake_root() ~ '/_manifests/' ~ (source_name or '*') ~ '/*.json' %}
     {%- if lake_files_exist(files) %}
         select
             source as source_name,
@@ -94,8 +95,11 @@
     {%- endif %}
 {%- endmacro %}
 
-{% macro default__lake_runs() -%}
+{% macro default__lake_runs(source_name) -%}
     select source_name, run_id, load_date, finished_at from _lake.runs
+    {%- if source_name %}
+        where source_name = '{{ source_name }}'
+    {%- endif %}
 {%- endmacro %}
 
 {#- Rows per committed run and table (tables the run saw rows of): source_name, run_id,
