@@ -36,13 +36,13 @@ def extract_source(
     source: Source, settings: Settings, options: ExtractOptions | None = None
 ) -> Manifest:
     """Run ``source`` into the lake; a failure is recorded in the lake, then raised."""
-    run = ExtractRun(source, settings, options)
-    try:
-        kind_function(source.kind)(run)
-        return run.commit()
-    except Exception as exc:
-        record_failure(settings, source.name, run.run_id, exc)
-        raise
+    with ExtractRun(source, settings, options) as run:
+        try:
+            kind_function(source.kind)(run)
+            return run.commit()
+        except Exception as exc:
+            record_failure(settings, source.name, run.run_id, exc)
+            raise
 
 
 def run_extract(

@@ -160,42 +160,44 @@ def release(source: Source, settings: Settings, chosen: list[Entry]) -> Manifest
             )
     if not todo:
         return None
-    run = ExtractRun(source, settings)
-    rows: dict[str, list[dict[str, str | None]]] = {}
-    for entry in todo:
-        if entry.table is None:
-            if source.kind != "files":
-                raise ReleaseError(
-                    f"{entry.id}: a whole {source.kind} item cannot be read again from the "
-                    "quarantine; re-read the source (`ioc extract --since`)"
-                )
-            from connectors.kinds.files import land_file
+    with ExtractRun(source, settings) as run:
+        rows: dict[str, list[dict[str, str | None]]] = {}
+        for entry in todo:
+            if entry.table is None:
+                if source.kind != "files":
+                    raise ReleaseError(
+                        f"{entry.id}: a whole {source.kind} item cannot be read again from the "
+                        "quarantine; re-read the source (`ioc extract --since`)"
+                    )
+                from connectors.kinds.files import land_file
 
-            land_file(run, entry.item, entry.raw)
-        else:
-            record = json.loads(entry.raw)
-            if "_run_id" in record:
-                record["_run_id"] = run.run_id
-            rows.setdefault(entry.table, []).append(
-                {k: None if v is None else str(v) for k, v in record.items()}
-            )
-    if run.manifest.items_quarantined:
-        raise ReleaseError(
-            "still refused, nothing released: "
-            + "; ".join(f"{q.item}: {q.reason}: {q.detail}" for q in run.writer.quarantined_items)
-            + ". Widen the declaration (connectors/sources/…) and release again."
-        )
-    for name, records in rows.items():
-        table = _as_landed(source.table(name))
-        batch = records_to_arrow(records)
-        still = apply_contract(table, batch, settings.pii_key)
-        if still.rejected:
-            first = still.rejected[0]
+                land_file(run, entry.item, entry.raw)
+            else:
+                record = json.loads(entry.raw)
+                if "_run_id" in record:
+                    record["_run_id"] = run.run_id
+                rows.setdefault(entry.table, []).append(
+                    {k: None if v is None else str(v) for k, v in record.items()}
+                )
+        if run.manifest.items_quarantined:
             raise ReleaseError(
-                f"{len(still.rejected)} of {len(records)} row(s) of {name} would still be "
-                f"refused ({first.reason}: {first.detail}); nothing released. Widen the "
-                "declaration and release again."
+                "still refused, nothing released: "
+                + "; ".join(
+                    f"{q.item}: {q.reason}: {q.detail}" for q in run.writer.quarantined_items
+                )
+                + ". Widen the declaration (connectors/sources/…) and release again."
             )
-        run.land(table, batch)
-    run.manifest.released = [e.id for e in todo]
-    return run.commit()
+        for name, records in rows.items():
+            table = _as_landed(source.table(name))
+            batch = records_to_arrow(records)
+            still = apply_contract(table, batch, settings.pii_key)
+            if still.rejected:
+                first = still.rejected[0]
+                raise ReleaseError(
+                    f"{len(still.rejected)} of {len(records)} row(s) of {name} would still be "
+                    f"refused ({first.reason}: {first.detail}); nothing released. Widen the "
+                    "declaration and release again."
+                )
+            run.land(table, batch)
+        run.manifest.released = [e.id for e in todo]
+        return run.commit()

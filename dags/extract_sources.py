@@ -53,6 +53,7 @@ def make_extract_dag(settings: Settings, source: Source) -> DAG:
             from airflow.sdk.exceptions import AirflowSkipException
 
             from connectors.extract import run_extract
+            from connectors.source_lock import SourceBusy
             from iochub.assets import extract_options
 
             context = get_current_context()
@@ -60,7 +61,11 @@ def make_extract_dag(settings: Settings, source: Source) -> DAG:
             options = extract_options(
                 str(run.run_type), run.data_interval_start, context["params"].get("since")
             )
-            manifest = run_extract(name, get_settings(), options)
+            try:
+                manifest = run_extract(name, get_settings(), options)
+            except SourceBusy as exc:
+                # Its listener (or a hand-run extract) is landing it: nothing to do here.
+                raise AirflowSkipException(str(exc)) from exc
             if not any(manifest.rows_landed.values()):
                 # Skipped, not failed: the source was checked (its manifest says so), but with
                 # no new rows no Asset event is sent and the warehouse is not rebuilt for nothing.

@@ -19,6 +19,7 @@ from connectors.extract import UnknownSource, run_extract
 from connectors.kinds.base import ExtractOptions, SourceUnavailable
 from connectors.landing import LandingError, Manifest, new_run_id
 from connectors.registry import RegistryError, load_registry
+from connectors.source_lock import SourceBusy, holder
 from iochub.settings import Settings
 from iochub.warehouse import BuildOutcome, build_and_publish
 
@@ -49,6 +50,8 @@ class SourceFailure:
 class ExtractOutcome:
     manifests: dict[str, Manifest] = field(default_factory=dict)
     failures: dict[str, SourceFailure] = field(default_factory=dict)
+    # Left to the process already extracting them (a listener, a DAG run): not a failure.
+    busy: dict[str, str] = field(default_factory=dict)
     attempted: list[str] = field(default_factory=list)  # in the order they ran
 
     def summary(self) -> list[tuple[str, str, str, str, str]]:
@@ -58,6 +61,9 @@ class ExtractOutcome:
         for name in self.attempted:
             if name in self.failures:
                 rows.append((name, "FAILED", "-", "-", self.failures[name].error_type))
+                continue
+            if name in self.busy:
+                rows.append((name, "busy", "-", "-", self.busy[name]))
                 continue
             manifest = self.manifests[name]
             landed = sum(manifest.rows_landed.values())
@@ -100,6 +106,11 @@ def extract_all(
         outcome.attempted.append(name)
         try:
             result = outcome.manifests[name] = run_extract(name, settings, options, sources)
+        except SourceBusy as exc:
+            log.info("%s: %s", name, exc)
+            held = holder(settings, name) or {}
+            outcome.busy[name] = f"being extracted by pid {held.get('pid', '?')}"
+            continue
         except EXPECTED_FAILURES as exc:
             log.error("%s: extract failed: %s", name, exc)
             result = outcome.failures[name] = SourceFailure(type(exc).__name__, str(exc), True)

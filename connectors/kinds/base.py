@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import os
 import time
+from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -21,6 +22,7 @@ from rich.text import Text
 
 from connectors.landing import BatchWriter, Manifest, QuarantinedItem
 from connectors.registry import Source, TableSpec
+from connectors.source_lock import source_lock
 from connectors.state import SourceState
 from iochub.settings import Settings
 
@@ -44,28 +46,41 @@ class _RowsPerSecond(ProgressColumn):
 
 
 class ExtractRun:
-    """One run of one source: state in, batches landed, manifest (with new state) out."""
+    """One run of one source: state in, batches landed, manifest (with new state) out.
+
+    Used as a context manager: it holds the source's lock (connectors.source_lock) from before
+    the sweep of uncommitted files until it is closed, so no other process's run of the same
+    source can be swept or overlap it."""
 
     def __init__(
-        self, source: Source, settings: Settings, options: ExtractOptions | None = None
+        self,
+        source: Source,
+        settings: Settings,
+        options: ExtractOptions | None = None,
+        state: SourceState | None = None,
     ) -> None:
+        """``state``: the source's state when the caller already holds it up to date (a
+        listener committing run after run), instead of reading every manifest again."""
         self.source = source
         self.settings = settings
         self.options = options or ExtractOptions()
-        self.writer = BatchWriter(settings, source.name)
-        swept = self.writer.sweep_uncommitted()
-        if swept:
-            log.warning(
-                "%s: removed %d files of runs that never committed", source.name, len(swept)
-            )
-        self.state = SourceState(settings, source.name)
-        if self.options.full_refresh:
-            self.state.watermarks.clear()
-            self.state.items.clear()
-        manifest = self.writer.manifest
-        manifest.watermark_before = dict(self.state.watermarks)
-        # Tables not read this run keep their watermark.
-        manifest.watermark_after = dict(self.state.watermarks)
+        with ExitStack() as stack:  # released again if anything below fails
+            stack.enter_context(source_lock(settings, source.name, f"extract run of {source.name}"))
+            self.writer = BatchWriter(settings, source.name)
+            swept = self.writer.sweep_uncommitted()
+            if swept:
+                log.warning(
+                    "%s: removed %d files of runs that never committed", source.name, len(swept)
+                )
+            self.state = SourceState(settings, source.name) if state is None else state
+            if self.options.full_refresh:
+                self.state.watermarks.clear()
+                self.state.items.clear()
+            manifest = self.writer.manifest
+            manifest.watermark_before = dict(self.state.watermarks)
+            # Tables not read this run keep their watermark.
+            manifest.watermark_after = dict(self.state.watermarks)
+            self._lock = stack.pop_all()
         self._started = time.perf_counter()
         self._progress = Progress(
             SpinnerColumn(),
@@ -75,6 +90,17 @@ class ExtractRun:
             transient=False,
         )
         self._tasks: dict[str, TaskID] = {}
+
+    def __enter__(self) -> ExtractRun:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Release the source's lock (what was not committed stays uncommitted)."""
+        self._progress.stop()
+        self._lock.close()
 
     @property
     def run_id(self) -> str:
