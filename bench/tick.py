@@ -115,6 +115,7 @@ def tick_once(home: Path | None, say: Any) -> dict[str, Any] | None:
     if home is not None:
         os.environ["IOC_HOME"] = str(home)
     from iochub import airflow_services, processes
+    from iochub.demo import listener_service, start_listeners
     from iochub.settings import get_settings
     from iochub.ticker import AirflowApi, tick
 
@@ -126,10 +127,14 @@ def tick_once(home: Path | None, say: Any) -> dict[str, Any] | None:
         )
         return None
     started_here = not processes.running_pid(settings, "airflow-scheduler")
+    listeners: list[str] = []
     if started_here:
-        say("› starting Airflow for the run (not timed)")
+        say(
+            "› starting Airflow and the MQTT listeners for the run, as `make demo` does (not timed)"
+        )
         airflow_services.prepare(settings)
         airflow_services.start(settings)
+        listeners = start_listeners(settings)
     try:
         api = AirflowApi(
             f"http://127.0.0.1:{settings.airflow_port}", "admin", settings.admin_password
@@ -157,6 +162,8 @@ def tick_once(home: Path | None, say: Any) -> dict[str, Any] | None:
             if run["state"] in ("success", "failed")
         ]
     finally:
+        for name in listeners:
+            processes.stop(settings, listener_service(name))
         if started_here:
             airflow_services.stop(settings)
     wall = _at(waited["wall_run"].get("end_date")) or started

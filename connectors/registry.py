@@ -314,6 +314,10 @@ class MqttSpec(_Model):
     message_id_field: str = "message_id"
     # A live stream may never go quiet: a run also stops after this long, so it ends on time.
     max_seconds: float = Field(default=300, gt=0)
+    # A listener (`ioc extract <source> --follow`) commits a run this long after the first
+    # message of the batch: the lag a reading can have in the lake, against the files and
+    # manifests a run adds (at most one run per batch_seconds while messages arrive).
+    batch_seconds: float = Field(default=60, gt=0)
 
 
 class Source(_Model):

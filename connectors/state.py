@@ -8,7 +8,7 @@ its manifest leaves the state exactly as it was, and the re-run loads the same i
 
 from __future__ import annotations
 
-from connectors.landing import read_manifests
+from connectors.landing import Manifest, read_manifests
 from iochub.settings import Settings
 
 
@@ -21,6 +21,11 @@ class SourceState:
         for manifest in read_manifests(settings, source):
             self.watermarks.update(manifest.watermark_after)
             self.items.update(manifest.items)
+
+    def follow(self, manifest: Manifest) -> None:
+        """Take in a manifest just committed, as reading them all again would."""
+        self.watermarks.update(manifest.watermark_after)
+        self.items.update(manifest.items)
 
     def __contains__(self, sha256: str) -> bool:
         return sha256 in self.items

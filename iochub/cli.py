@@ -17,7 +17,7 @@ from rich.console import Console
 from rich.table import Table
 
 from iochub import superset
-from iochub.settings import REPO_ROOT, get_settings
+from iochub.settings import REPO_ROOT, Settings, get_settings
 
 if TYPE_CHECKING:
     from connectors.landing import Manifest
@@ -577,12 +577,25 @@ def extract(
     since: str = typer.Option(
         None, "--since", help="Read incremental tables from this date (YYYY-MM-DD) instead."
     ),
+    follow: bool = typer.Option(
+        False,
+        "--follow",
+        help="An MQTT source: stay subscribed and commit a run every batch_seconds until "
+        "stopped (SIGTERM/Ctrl-C), telling Airflow what landed.",
+    ),
+    notify_seconds: float = typer.Option(
+        300.0, "--notify-seconds", help="With --follow: tell Airflow at most this often."
+    ),
+    no_notify: bool = typer.Option(
+        False, "--no-notify", help="With --follow: do not tell Airflow."
+    ),
 ) -> None:
     """Extract a source (or --all) into the lake: Parquet, quarantine, manifest.
 
     Every source named is attempted even when one fails; the command then prints a summary
     table and exits non-zero. A file or record that cannot land is quarantined with its reason
-    (`ioc quarantine list`), which is not a failure.
+    (`ioc quarantine list`), which is not a failure. A source another process is extracting
+    (a listener, a DAG run) is reported as busy and left to it.
     """
     from connectors.kinds.base import ExtractOptions
     from connectors.registry import RegistryError, load_registry
@@ -591,6 +604,9 @@ def extract(
     settings = get_settings()
     if all_sources == (name is not None):
         _fail("give a source name or --all (not both)")
+    if follow:
+        _follow(settings, name, None if no_notify else notify_seconds)
+        return
     try:
         names = list(load_registry(settings)) if all_sources else [name]
     except RegistryError as exc:
@@ -598,6 +614,31 @@ def extract(
     options = ExtractOptions(full_refresh=full_refresh, since=since)
     outcome = extract_all(settings, names, options, on_done=_said_done)
     _extract_summary(outcome)
+
+
+def _follow(settings: Settings, name: str, notify_seconds: float | None) -> None:
+    """``ioc extract NAME --follow`` (iochub.listener)."""
+    from connectors.kinds.base import SourceUnavailable
+    from connectors.registry import RegistryError, load_registry
+    from connectors.source_lock import SourceBusy
+    from iochub.listener import follow
+    from iochub.ticker import AirflowApi
+
+    try:
+        sources = load_registry(settings)
+    except RegistryError as exc:
+        _fail(f"the source registry is invalid:\n{exc}")
+    if name not in sources:
+        _fail(f"no source named {name!r} (see `ioc sources list`)")
+    api = None
+    if notify_seconds is not None:
+        url = f"http://127.0.0.1:{settings.airflow_port}"
+        api = AirflowApi(url, "admin", settings.admin_password)
+    try:
+        runs = follow(settings, sources[name], api, notify_seconds or 0.0, console.print)
+    except (ValueError, SourceBusy, SourceUnavailable) as exc:
+        _fail(str(exc))
+    console.print(f"{name}: stopped after {runs} run(s)")
 
 
 def _said_done(name: str, result: Manifest | SourceFailure) -> None:

@@ -7,8 +7,9 @@ load takes a minute rather than a DAG run per source), run ``build_warehouse`` t
 prepare Superset and import the dashboards, start Superset and Airflow in the background; from
 then on Airflow's scheduler runs the extract DAGs on their schedules, and the demo clock
 (``ioc sim tick``, iochub.ticker) moves the province a day on every 10 minutes and triggers the
-extract DAGs due that day, so the warehouse republishes as new data lands. ``make stop`` stops
-exactly what this started.
+extract DAGs due that day, so the warehouse republishes as new data lands; the MQTT stations'
+readings are landed as they arrive by a listener (iochub.listener). ``make stop`` stops exactly
+what this started.
 """
 
 from __future__ import annotations
@@ -72,8 +73,12 @@ def up(settings: Settings, say: Callable[[str], None]) -> ExtractOutcome:
     superset.bootstrap(settings, echo=False)
     superset.start(settings)
     superset.import_assets(settings)
-    say("7/7 starting Airflow (scheduler, DAG processor, API server) and the demo clock")
+    say("7/7 starting Airflow (scheduler, DAG processor, API server), the MQTT listeners and")
+    say("    the demo clock")
     airflow_services.start(settings)
+    listeners = start_listeners(settings)
+    landed = ", ".join(listeners) or "no MQTT source"
+    say(f"   {landed} landed as it arrives (`ioc extract --follow`)")
     start_ticker(settings)
     say(f"   the province moves a day on every {TICK_SECONDS // 60} minutes (`ioc sim tick`)")
     return outcome
@@ -89,8 +94,29 @@ def start_ticker(settings: Settings) -> int:
     return processes.start(settings, TICKER, [ioc, "sim", "tick", "--every", str(TICK_SECONDS)])
 
 
+def listener_service(name: str) -> str:
+    return f"listener-{name}"
+
+
+def start_listeners(settings: Settings) -> list[str]:
+    """One ``ioc extract <source> --follow`` per MQTT source (iochub.listener), in the
+    background: the stations' readings land as they arrive instead of at the hourly drain."""
+    from connectors.registry import load_registry
+
+    ioc = str(Path(sys.executable).with_name("ioc"))
+    names = [s.name for s in load_registry(settings).values() if s.kind == "mqtt"]
+    for name in names:
+        processes.start(settings, listener_service(name), [ioc, "extract", name, "--follow"])
+    return names
+
+
 def down(settings: Settings) -> list[str]:
+    from connectors.registry import load_registry
+
     stopped = [TICKER] if processes.stop(settings, TICKER) else []
+    for name in load_registry(settings):
+        if processes.stop(settings, listener_service(name)):
+            stopped.append(listener_service(name))
     stopped += airflow_services.stop(settings)
     if superset.stop(settings):
         stopped.append("superset")

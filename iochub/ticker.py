@@ -21,6 +21,7 @@ import httpx
 from croniter import croniter  # type: ignore[import-untyped]
 
 from connectors.registry import load_registry
+from connectors.source_lock import holder
 from iochub.settings import Settings
 from simulator.advance import AdvanceResult, advance
 
@@ -54,6 +55,7 @@ class AirflowApi:
         self._credentials = {"username": user, "password": password}
         self._client = httpx.Client(base_url=self.base_url, timeout=30)
         self._token: str | None = None
+        self._asset_ids: dict[str, int] = {}
 
     def _headers(self) -> dict[str, str]:
         if self._token is None:
@@ -75,11 +77,38 @@ class AirflowApi:
         answer.raise_for_status()
         return answer
 
+    def asset_event(self, name: str, extra: dict[str, object]) -> None:
+        """Record that the Asset ``name`` was updated outside a task (a listener landed it), so
+        the DAGs scheduled on it run as after an extract task."""
+        if name not in self._asset_ids:
+            found = self.request(
+                "GET", "/api/v2/assets", params={"name_pattern": name, "limit": 100}
+            ).json()["assets"]
+            ids = [asset["id"] for asset in found if asset["name"] == name]
+            if not ids:
+                raise LookupError(
+                    f"Airflow knows no Asset {name!r}: has the DAG processor parsed the DAGs?"
+                )
+            self._asset_ids[name] = int(ids[0])
+        body = {"asset_id": self._asset_ids[name], "extra": extra}
+        self.request("POST", "/api/v2/assets/events", json=body)
+
     def trigger(self, dag_id: str, note: str) -> str:
         """Queue a run of ``dag_id`` now; returns its run id."""
         body = {"logical_date": None, "note": note}
         answer = self.request("POST", f"/api/v2/dags/{dag_id}/dagRuns", json=body)
         return str(answer.json()["dag_run_id"])
+
+
+def due_sources(settings: Settings, day: date) -> list[str]:
+    """The sources whose extract DAG the clock triggers for ``day``: due on their schedule,
+    and not landed continuously by a listener (its DAG run would only skip)."""
+    due = []
+    for source in load_registry(settings).values():
+        held = holder(settings, source.name)
+        if due_on(source.schedule, day) and not (held and held.get("listener")):
+            due.append(source.name)
+    return due
 
 
 def tick(settings: Settings, api: AirflowApi) -> tuple[AdvanceResult, list[str]]:
@@ -92,10 +121,8 @@ def tick(settings: Settings, api: AirflowApi) -> tuple[AdvanceResult, list[str]]
         settings.sim_db_prefix,
     )
     triggered = []
-    for source in load_registry(settings).values():
-        if not due_on(source.schedule, result.new_end):
-            continue
-        dag_id = f"extract__{source.name}"
+    for name in due_sources(settings, result.new_end):
+        dag_id = f"extract__{name}"
         try:
             api.trigger(dag_id, note=f"demo clock: province day {result.new_end}")
             triggered.append(dag_id)

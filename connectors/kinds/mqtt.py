@@ -10,6 +10,12 @@ object, every value as text (the landing contract types and range-checks them, s
 reading is quarantined as ``out_of_range``). A message that is not a JSON object is quarantined
 whole (``invalid_json``).
 
+Two ways to run. A scheduled run (``extract_mqtt``, the DAG's task) drains and stops. A
+listener (``follow_mqtt``, ``ioc extract <source> --follow``, which ``make demo`` starts) stays
+subscribed and commits a run every ``batch_seconds`` while messages arrive, so a reading reaches
+the lake within that time instead of waiting for the schedule; it holds the source's lock
+(connectors.source_lock) for its whole life, and the scheduled runs skip meanwhile.
+
 Duplicates (QoS 1 is at-least-once, and stations re-send) are removed by ``message_id_field``:
 within the run, and against the most recent ``RECENT_IDS`` ids of each table landed by earlier
 runs. That bounded set is committed in the manifest's watermark under ``<table>#recent_ids``
@@ -37,15 +43,21 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
+import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import urlparse
 
 import paho.mqtt.client as mqtt
 
 from connectors.kinds.base import ExtractRun, SourceUnavailable
-from connectors.landing import records_to_arrow
+from connectors.landing import Manifest, records_to_arrow
 from connectors.registry import MqttSpec, Source, TableSpec, expand_placeholders
+from connectors.source_lock import source_lock
+from connectors.state import SourceState
+from iochub.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -226,12 +238,35 @@ def _text(value: object) -> str | None:
     return str(value)
 
 
+def _pump(client: mqtt.Client, inbox: _Inbox, handler: _Handler) -> tuple[int, int]:
+    """One turn of the network loop: what arrived is handled, then acknowledged (once it is
+    this run's, see the module docstring). Returns (messages handled, paho's result code)."""
+    code = client.loop(timeout=0.1)
+    pending, inbox.messages = inbox.messages, []
+    for message in pending:
+        handler.handle(message)
+        client.ack(message.mid, message.qos)
+    return len(pending), code
+
+
+def _leave(client: mqtt.Client) -> None:
+    """Flush the acks still in the socket buffer, then disconnect; the session stays."""
+    for _ in range(5):
+        client.loop(timeout=0.05)
+    client.disconnect()
+
+
+def _topics(run_source: Source, settings: Settings) -> dict[str, str]:
+    return {t.name: expand_placeholders(t.topic, settings) for t in run_source.tables if t.topic}
+
+
 def extract_mqtt(run: ExtractRun) -> None:
+    """A scheduled run: drain what the broker queued since the last run, then stop."""
     source = run.source
     spec = source.mqtt
     assert spec is not None, "mqtt sources declare an mqtt: block"
     inbox = _Inbox()
-    topics = {t.name: expand_placeholders(t.topic, run.settings) for t in source.tables if t.topic}
+    topics = _topics(source, run.settings)
     client_id = expand_placeholders(spec.client_id, run.settings)
     client = connect(source, run.connection(), inbox, topics, client_id)
     handler = _Handler(run, spec, topics)
@@ -239,24 +274,16 @@ def extract_mqtt(run: ExtractRun) -> None:
     started = time.monotonic()
     try:
         while True:
-            client.loop(timeout=0.1)
-            pending, inbox.messages = inbox.messages, []
-            for message in pending:
-                handler.handle(message)
-                received += 1
-                # Acknowledged once it is this run's (see the module docstring).
-                client.ack(message.mid, message.qos)
+            handled, _ = _pump(client, inbox, handler)
+            received += handled
             now = time.monotonic()
             if received >= spec.max_messages or now - started >= spec.max_seconds:
                 break
-            if not pending and now - inbox.last_at >= spec.idle_seconds:
+            if not handled and now - inbox.last_at >= spec.idle_seconds:
                 break
         handler.finish()
     finally:
-        # Flush the acks still in the socket buffer before leaving; the session stays.
-        for _ in range(5):
-            client.loop(timeout=0.05)
-        client.disconnect()
+        _leave(client)
     log.info(
         "%s: %d message(s) received (%s session), %d duplicate(s) removed",
         source.name,
@@ -264,3 +291,77 @@ def extract_mqtt(run: ExtractRun) -> None:
         "resumed" if inbox.session_present else "new",
         handler.duplicates,
     )
+
+
+def follow_mqtt(
+    source: Source,
+    settings: Settings,
+    stop: threading.Event,
+    on_commit: Callable[[Manifest], None],
+) -> int:
+    """A listener: stay subscribed and commit an extract run every ``batch_seconds`` while
+    messages arrive, until ``stop`` is set; returns the number of runs committed.
+
+    Each run is an ordinary run (contract, quarantine, manifest with the recent ids), committed
+    under the source's lock, which the listener holds for its whole life so no scheduled drain
+    competes with it for the session. A lost connection is retried with a growing pause; the
+    persistent session keeps what the stations send meanwhile.
+    """
+    spec = source.mqtt
+    assert spec is not None, "mqtt sources declare an mqtt: block"
+    purpose = f"MQTT listener of {source.name} (`ioc extract {source.name} --follow`)"
+    with source_lock(settings, source.name, purpose, listener=True):
+        state = SourceState(settings, source.name)
+        topics = _topics(source, settings)
+        client_id = expand_placeholders(spec.client_id, settings)
+        url = source.connection.resolve(settings, dict(os.environ))
+        inbox = _Inbox()
+        client = connect(source, url, inbox, topics, client_id)
+        committed = 0
+        pause = 1.0
+        try:
+            while not stop.is_set():
+                with ExtractRun(source, settings, state=state) as run:
+                    handler = _Handler(run, spec, topics)
+                    first_at: float | None = None
+                    while not stop.is_set():
+                        handled, code = _pump(client, inbox, handler)
+                        if handled and first_at is None:
+                            first_at = time.monotonic()
+                        if code not in (mqtt.MQTT_ERR_SUCCESS, mqtt.MQTT_ERR_AGAIN):
+                            pause = _reconnect(client, source, code, pause, stop)
+                            continue
+                        pause = 1.0
+                        if first_at is not None and (
+                            time.monotonic() - first_at >= spec.batch_seconds
+                        ):
+                            break
+                    if first_at is None:
+                        break  # stopped with nothing received: nothing to commit
+                    handler.finish()
+                    manifest = run.commit()
+                state.follow(manifest)
+                committed += 1
+                on_commit(manifest)
+        finally:
+            _leave(client)
+    return committed
+
+
+def _reconnect(
+    client: mqtt.Client, source: Source, code: int, pause: float, stop: threading.Event
+) -> float:
+    """Wait ``pause`` seconds, then try to connect again; returns the next pause."""
+    log.warning(
+        "%s: connection to the broker lost (%s); reconnecting in %.0f s",
+        source.name,
+        mqtt.error_string(code),
+        pause,
+    )
+    stop.wait(pause)
+    try:
+        client.reconnect()  # on_connect subscribes again; the session kept the queue
+    except OSError as exc:
+        log.warning("%s: broker still unreachable: %s", source.name, exc)
+        return min(pause * 2, 60.0)
+    return 1.0

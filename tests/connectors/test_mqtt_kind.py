@@ -4,7 +4,8 @@ Messages are published here with paho at QoS 1 on a topic prefix unique to the t
 extracted with a copy of the registered ``iot_mqtt`` source (its contract, a unique client id):
 landed + quarantined must equal the distinct messages sent, duplicates must be gone, reasons
 right, and what is published while no extract runs must arrive, exactly once, on the next run
-(the broker's persistent session). Landed rows are read back from the Parquet files with DuckDB,
+(the broker's persistent session). A listener (``follow_mqtt``) commits one run per batch and
+holds the source meanwhile. Landed rows are read back from the Parquet files with DuckDB,
 independently of the manifest. The last test drains what the province's own publisher
 (``ioc sim serve`` in the ``province`` fixture) sends.
 """
@@ -12,8 +13,11 @@ independently of the manifest. The last test drains what the province's own publ
 from __future__ import annotations
 
 import json
+import os
+import threading
+import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import duckdb
@@ -21,8 +25,10 @@ import paho.mqtt.client as mqtt
 import pytest
 
 from connectors.extract import extract_source
-from connectors.landing import Manifest
+from connectors.kinds.mqtt import follow_mqtt
+from connectors.landing import Manifest, read_manifests
 from connectors.registry import Source, load_registry
+from connectors.source_lock import SourceBusy, holder
 from iochub.settings import Settings, get_settings
 
 BROKER = ("127.0.0.1", 1883)
@@ -195,3 +201,63 @@ def test_registered_source_lands_the_province_stream(lake_home: Settings, client
     for path in (lake_home.sim_dir / "iot" / "messages").glob("*.jsonl"):
         published.update(json.loads(line)["message_id"] for line in path.open() if line.strip())
     assert set(landed) & published, "nothing landed comes from the province's message log"
+
+
+def _wait_for(condition: Callable[[], bool], what: str, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not within {timeout} s: {what}")
+        time.sleep(0.2)
+
+
+def test_a_listener_lands_each_batch_as_a_run_and_holds_the_source(
+    own_home: Settings, client_id: str
+) -> None:
+    prefix = f"iochub/test/{uuid.uuid4().hex[:12]}"
+    source = _source(own_home, client_id, prefix, batch_seconds=1.0)
+    committed: list[Manifest] = []
+    stop = threading.Event()
+    listener = threading.Thread(
+        target=follow_mqtt, args=(source, own_home, stop, committed.append), daemon=True
+    )
+    listener.start()
+    try:
+        _wait_for(lambda: holder(own_home, "iot_mqtt") is not None, "the listener holds the lock")
+        # The listener lands the source: a scheduled run or a hand-run extract is refused at
+        # once, naming the listener, and sweeps nothing of the listener's uncommitted parts.
+        with pytest.raises(SourceBusy, match="MQTT listener of iot_mqtt"):
+            extract_source(source, own_home)
+        held = holder(own_home, "iot_mqtt")
+        assert held is not None and held["listener"] is True and held["pid"] == os.getpid()
+
+        first = [_water(f"WQ-01-L{i:02d}", i) for i in range(6)]
+        _publish(f"{prefix}/water/WQ-01", first)
+        _wait_for(lambda: len(committed) >= 1, "a run committed after the first batch")
+        assert committed[0].rows_landed == {"water_readings": 6}
+        assert sorted(_landed_ids(own_home, "water_readings")) == [
+            f"WQ-01-L{i:02d}" for i in range(6)
+        ]
+
+        # A second batch, with a re-send of a message the first run landed and one impossible
+        # reading: a second run, the re-send removed against the first run's committed ids.
+        second = [_water(f"WQ-01-M{i:02d}", 6 + i) for i in range(3)]
+        _publish(f"{prefix}/water/WQ-01", [*second, first[2], _water("WQ-01-M03", 9, ph=19.0)])
+        _wait_for(lambda: len(committed) >= 2, "a second run committed")
+    finally:
+        stop.set()
+        listener.join(timeout=30)
+    assert not listener.is_alive()
+    assert len(committed) == 2, [m.rows_in for m in committed]
+    for manifest in committed:
+        _invariant(manifest)
+    assert committed[1].rows_landed == {"water_readings": 3}
+    assert committed[1].rows_quarantined == {"water_readings": 1}
+    ids = _landed_ids(own_home, "water_readings")
+    assert len(ids) == len(set(ids)) == 9
+    # Each run is an ordinary committed run: the state the next scheduled run starts from holds
+    # both, and the lock is free again.
+    assert [m.run_id for m in read_manifests(own_home, "iot_mqtt")] == [m.run_id for m in committed]
+    assert holder(own_home, "iot_mqtt") is None
+    after = extract_source(source, own_home)
+    assert after.items_in == 0 and sum(after.rows_in.values()) == 0

@@ -1,6 +1,7 @@
 """The demo's Airflow, for real: scheduler, DAG processor and API server as ``make demo`` starts
 them. A run of an extract DAG requested through the REST API (what the demo clock does) lands
-new data, the scheduler starts ``build_warehouse`` on the Asset event, and it publishes."""
+new data, the scheduler starts ``build_warehouse`` on the Asset event, and it publishes; an
+Asset event recorded through the API (what an MQTT listener does) starts a build too."""
 
 from __future__ import annotations
 
@@ -12,9 +13,11 @@ import duckdb
 import httpx
 import pytest
 
-from connectors.landing import write_placeholders
+from connectors.landing import read_manifests, write_placeholders
 from connectors.registry import load_registry
 from iochub import airflow_services
+from iochub.assets import table_asset
+from iochub.listener import AssetNotifier
 from iochub.processes import free_port
 from iochub.settings import REPO_ROOT, Settings
 from iochub.ticker import AirflowApi
@@ -98,3 +101,32 @@ def test_an_api_triggered_extract_republishes_through_the_scheduler(airflow: Set
         assert con.execute("select count(*) from marts.fct_health_episode").fetchone() == (
             VALID_EPISODES,
         )
+
+
+def test_a_listener_s_asset_events_start_a_build(airflow: Settings) -> None:
+    """What ``ioc extract --follow`` does after a run lands (iochub.listener): an Asset event per
+    table that grew, through the REST API; the scheduler starts build_warehouse on it."""
+    api = AirflowApi(f"http://127.0.0.1:{airflow.airflow_port}", "admin", airflow.admin_password)
+    _wait(api, "build_warehouse", lambda runs: True, timeout=300)
+    before = [r for r in _runs(api, "build_warehouse") if r["run_type"] == "asset_triggered"]
+    # The first test's run that landed files (the scheduler's own first run may find none new).
+    manifest = [m for m in read_manifests(airflow, "health_xml130") if m.items_in][-1]
+    grown = sorted(table for table, rows in manifest.rows_landed.items() if rows)
+    notifier = AssetNotifier(api, every=0.0)
+    notifier.landed("health_xml130", manifest)
+    assert notifier.pending == {} and not notifier.warned
+    first = table_asset("health_xml130", grown[0]).name
+    found = api.request("GET", "/api/v2/assets", params={"name_pattern": first}).json()["assets"]
+    asset_id = next(a["id"] for a in found if a["name"] == first)
+    events = api.request("GET", "/api/v2/assets/events", params={"asset_id": asset_id}).json()
+    assert [
+        e["extra"]
+        for e in events["asset_events"]
+        if e["extra"].get("by") == "listener" and e["extra"].get("from_rest_api")
+    ] == [{"run_id": manifest.run_id, "by": "listener", "from_rest_api": True}]
+    _wait(
+        api,
+        "build_warehouse",
+        lambda runs: len([r for r in runs if r["run_type"] == "asset_triggered"]) > len(before),
+        timeout=180,
+    )
