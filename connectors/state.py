@@ -18,14 +18,15 @@ class SourceState:
     def __init__(self, settings: Settings, source: str) -> None:
         self.watermarks: dict[str, str] = {}
         self.items: dict[str, str] = {}
+        self.files: dict[str, str] = {}  # files read before: path -> "size:mtime_ns"
         for manifest in read_manifests(settings, source):
-            self.watermarks.update(manifest.watermark_after)
-            self.items.update(manifest.items)
+            self.follow(manifest)
 
     def follow(self, manifest: Manifest) -> None:
         """Take in a manifest just committed, as reading them all again would."""
         self.watermarks.update(manifest.watermark_after)
         self.items.update(manifest.items)
+        self.files.update(manifest.seen_files)
 
     def __contains__(self, sha256: str) -> bool:
         return sha256 in self.items

@@ -76,6 +76,7 @@ class ExtractRun:
             if self.options.full_refresh:
                 self.state.watermarks.clear()
                 self.state.items.clear()
+                self.state.files.clear()
             manifest = self.writer.manifest
             manifest.watermark_before = dict(self.state.watermarks)
             # Tables not read this run keep their watermark.

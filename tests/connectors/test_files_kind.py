@@ -370,6 +370,32 @@ def test_a_resent_file_is_not_loaded_twice(
     assert first.items_in == len(list(feed.glob("*.csv")))
 
 
+def test_a_file_unchanged_on_disk_is_not_read_again(
+    lake_home: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Finding a day's new files must not read the whole inbox: a file whose size and
+    modification time are those a committed run read is skipped unopened."""
+    inbox = tmp_path / "feed"
+    shutil.copytree(lake_home.sim_dir / "statistics" / "feed", inbox)
+    monkeypatch.setenv("IOC_STATISTICS_FEED_DIR", str(inbox))
+    first = run_extract("statistics_feed", lake_home)
+    files = sorted(inbox.glob("*.csv"))
+    assert sorted(first.seen_files) == [f.name for f in files]
+    # Other bytes of the same size, the modification time put back: proof that the next run
+    # does not open the file (read, it would be a new content, landed or quarantined).
+    target = files[0]
+    stat = target.stat()
+    target.write_bytes(b"x" * stat.st_size)
+    os.utime(target, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    second = run_extract("statistics_feed", lake_home)
+    assert second.items_in == 0 and second.seen_files == {}
+    # Written again (a new modification time): read, and its new content handled.
+    os.utime(target, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
+    third = run_extract("statistics_feed", lake_home)
+    assert list(third.seen_files) == [target.name] and third.items_in == 1
+    _check_invariant(third)
+
+
 def test_encodings_and_delimiters_are_detected(
     lake_home: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -14,6 +14,7 @@ import io
 import unicodedata
 from dataclasses import dataclass
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 from hypothesis import HealthCheck, given, settings
@@ -201,8 +202,8 @@ def _cases(draw: st.DrawFn) -> Case:
 def test_a_workbook_lands_its_values_or_is_quarantined_whole(case: Case) -> None:
     source = _source()
     assert source.files is not None
-    new = _NewFile("export.xlsx", "sha", case.content, list(source.tables))
-    outcome = _decode(new, source.files, "run")
+    new = _NewFile("export.xlsx", Path("export.xlsx"), list(source.tables))
+    outcome = _decode(new, "sha", case.content, source.files, "run")
     if case.reason is not None:
         assert isinstance(outcome, UnreadableFile)
         assert outcome.reason == case.reason, outcome.detail

@@ -17,6 +17,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 from hypothesis import HealthCheck, given, settings
@@ -68,7 +69,7 @@ class Outcome:
 def _check(source: Source, table: str, item: str, content: bytes, outcome: Outcome) -> None:
     spec = source.table(table)
     assert source.files is not None
-    decoded = _decode(_NewFile(item, "sha", content, [spec]), source.files, "run")
+    decoded = _decode(_NewFile(item, Path(item), [spec]), "sha", content, source.files, "run")
     if outcome.complete is not None and isinstance(decoded, UnreadableFile):
         assert decoded.reason in outcome.allowed, decoded.detail
         return

@@ -70,7 +70,7 @@ BAD: dict[str, list[list[Any]]] = {
 def _decoded(source: Source, item: str, content: bytes) -> Any:
     assert source.files is not None
     tables = list(source.tables)
-    return _decode(_NewFile(item, "sha", content, tables), source.files, "run")
+    return _decode(_NewFile(item, Path(item), tables), "sha", content, source.files, "run")
 
 
 def test_missing_columns_of_every_sheet_in_one_message_in_the_senders_spelling(
