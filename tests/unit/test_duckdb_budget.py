@@ -122,3 +122,65 @@ def test_dbt_connects_with_the_same_budget(budget: Settings, tmp_path: Path) -> 
         if line.startswith("{") and "preview" in json.loads(line).get("data", {})
     ]
     assert previews == [[{"m": _limit({"memory_limit": "1GB"}), "t": 1}]]
+
+
+def test_dbt_goes_on_after_a_model_spilled_to_disk(
+    home: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Within the budget a big model spills; the models after it must still connect (the
+    scale-1 build failed there when every cursor set the spill folder again)."""
+    monkeypatch.setenv("IOC_DUCKDB_MEMORY", "64MB")
+    monkeypatch.setenv("IOC_DUCKDB_THREADS", "1")
+    settings = get_settings()
+    settings.warehouse_dir.mkdir(parents=True)
+    settings.duckdb_config()  # the spill folder, as every build's first connection makes it
+    project = tmp_path / "project"
+    (project / "models").mkdir(parents=True)
+    (project / "dbt_project.yml").write_text(
+        'name: spill\nversion: "1.0.0"\nconfig-version: 2\nprofile: iochub\n'
+        "models:\n  spill:\n    +materialized: table\n",
+        encoding="utf-8",
+    )
+    # Sorting 8 million random doubles needs far more than 64 MB: DuckDB spills.
+    (project / "models" / "big.sql").write_text(
+        "select range as i, random() as r from range(8000000) order by r", encoding="utf-8"
+    )
+    (project / "models" / "after.sql").write_text(
+        "select count(*) as n from {{ ref('big') }}", encoding="utf-8"
+    )
+    (project / "models" / "last.sql").write_text(
+        "select n from {{ ref('after') }}", encoding="utf-8"
+    )
+    done = subprocess.run(
+        [
+            str(settings.dbt_executable),
+            "run",
+            "--project-dir",
+            str(project),
+            "--profiles-dir",
+            str(settings.dbt_project_dir),
+        ],
+        env={**os.environ, **settings.tool_environment()},
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    # With the spill folder in the profile's per-cursor `settings`, `after` and `last` failed
+    # here ("Cannot switch temporary directory after the current one has been used").
+    assert done.returncode == 0, done.stdout[-3000:]
+    with connect_duckdb(settings.build_db, read_only=True) as con:
+        assert con.execute("select n from main.last").fetchone() == (8_000_000,)
+
+
+def test_a_second_connection_after_a_spill_keeps_the_spill_folder(
+    home: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("IOC_DUCKDB_MEMORY", "64MB")
+    monkeypatch.setenv("IOC_DUCKDB_THREADS", "1")
+    path = tmp_path / "spilled.duckdb"
+    with connect_duckdb(path) as first:
+        first.execute(
+            "create table big as select range as i, random() as r from range(8000000) order by r"
+        )
+        with connect_duckdb(path) as second:  # the same database instance, which has spilled
+            assert second.execute("select count(*) from big").fetchone() == (8_000_000,)
