@@ -114,6 +114,7 @@ def _tasks(api: Any, dag_id: str, run: dict[str, Any], started: float) -> list[d
 def tick_once(home: Path | None, say: Any) -> dict[str, Any] | None:
     if home is not None:
         os.environ["IOC_HOME"] = str(home)
+    from connectors.source_lock import holder
     from iochub import airflow_services, processes
     from iochub.demo import listener_service, start_listeners
     from iochub.settings import get_settings
@@ -135,6 +136,12 @@ def tick_once(home: Path | None, say: Any) -> dict[str, Any] | None:
         airflow_services.prepare(settings)
         airflow_services.start(settings)
         listeners = start_listeners(settings)
+        # As in the demo, where they run long before a tick: holding their sources.
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not all(
+            (holder(settings, name) or {}).get("listener") for name in listeners
+        ):
+            time.sleep(0.5)
     try:
         api = AirflowApi(
             f"http://127.0.0.1:{settings.airflow_port}", "admin", settings.admin_password

@@ -111,6 +111,9 @@ with DAG(
         append_env=True,
         install_deps=False,
         emit_datasets=False,
+        # cosmos runs dbt in a fresh copy of the project: without a cache to carry dbt's
+        # partial-parse file between runs, every build parsed all 1,467 nodes again (8-9 s).
+        cache_dir=_settings.airflow_home / "cosmos_cache",
         execution_timeout=timedelta(hours=2),
         pre_execute=_prepare_build,
     )
