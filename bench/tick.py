@@ -143,9 +143,7 @@ def tick_once(home: Path | None, say: Any) -> dict[str, Any] | None:
         ):
             time.sleep(0.5)
     try:
-        api = AirflowApi(
-            f"http://127.0.0.1:{settings.airflow_port}", "admin", settings.admin_password
-        )
+        api = AirflowApi.of(settings)
         say("› one tick: the province moves a day on, the due extract DAGs are triggered")
         ticked = time.time()
         result, triggered = tick(settings, api)

@@ -32,7 +32,12 @@ _held: dict[tuple[Path, int], tuple[int, int]] = {}
 
 
 class SourceBusy(Exception):
-    """Another process is extracting this source; the message names it."""
+    """Another process is extracting this source; the message names it, ``holder`` says who
+    (pid, purpose, since, listener)."""
+
+    def __init__(self, message: str, holder: dict[str, object]) -> None:
+        super().__init__(message)
+        self.holder = holder
 
 
 def lock_path(settings: Settings, source: str) -> Path:
@@ -91,7 +96,8 @@ def source_lock(
                 f"{source} is being extracted by another process (pid {other.get('pid', '?')}: "
                 f"{other.get('purpose', 'unknown')}, since {other.get('since', '?')}); what it "
                 "lands is what this run would have landed. Wait for it to end, or stop it "
-                "(a listener: `ioc demo down` or `kill <pid>`) before extracting by hand."
+                "(a listener: `ioc demo down` or `kill <pid>`) before extracting by hand.",
+                other,
             ) from None
         about = {
             "pid": os.getpid(),

@@ -6,19 +6,29 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from airflow.sdk import Asset
-
 from connectors.registry import Source
 
 if TYPE_CHECKING:  # the kinds' module is for the task, not for DAG parsing
+    from airflow.sdk import Asset
+
     from connectors.kinds.base import ExtractOptions
+
+
+def asset_name(source: str, table: str) -> str:
+    """The Asset name of the lake table ``source.table`` (what the REST API looks up)."""
+    return f"lake.{source}.{table}"
 
 
 def table_asset(source: str, table: str) -> Asset:
     """The lake table ``source.table`` as an Asset. Its URI names the table, not the folder it
     is stored in (``IOC_HOME/lake/raw/<source>/<table>``): Airflow identifies an Asset by name
-    and URI together, and the same table must stay the same Asset wherever IOC_HOME points."""
-    return Asset(name=f"lake.{source}.{table}", uri=f"iochub://lake/{source}/{table}", group="lake")
+    and URI together, and the same table must stay the same Asset wherever IOC_HOME points.
+    Airflow is imported here, not with the module: the listener needs only the names."""
+    from airflow.sdk import Asset
+
+    return Asset(
+        name=asset_name(source, table), uri=f"iochub://lake/{source}/{table}", group="lake"
+    )
 
 
 def source_assets(source: Source) -> list[Asset]:

@@ -396,7 +396,7 @@ def sim_tick(
     from iochub.ticker import AirflowApi, run_ticker
 
     settings = get_settings()
-    api = AirflowApi(f"http://127.0.0.1:{settings.airflow_port}", "admin", settings.admin_password)
+    api = AirflowApi.of(settings)
     try:
         run_ticker(settings, api, every, ticks or None, console.print)
     except FileNotFoundError as exc:
@@ -605,6 +605,8 @@ def extract(
     if all_sources == (name is not None):
         _fail("give a source name or --all (not both)")
     if follow:
+        if all_sources:
+            _fail("--follow lands one source: give its name, not --all")
         _follow(settings, name, None if no_notify else notify_seconds)
         return
     try:
@@ -630,10 +632,7 @@ def _follow(settings: Settings, name: str, notify_seconds: float | None) -> None
         _fail(f"the source registry is invalid:\n{exc}")
     if name not in sources:
         _fail(f"no source named {name!r} (see `ioc sources list`)")
-    api = None
-    if notify_seconds is not None:
-        url = f"http://127.0.0.1:{settings.airflow_port}"
-        api = AirflowApi(url, "admin", settings.admin_password)
+    api = None if notify_seconds is None else AirflowApi.of(settings)
     try:
         runs = follow(settings, sources[name], api, notify_seconds or 0.0, console.print)
     except (ValueError, SourceBusy, SourceUnavailable) as exc:

@@ -31,16 +31,11 @@ def connect_duckdb(
     con = duckdb.connect(str(database), read_only=read_only)
     for name, value in (settings or Settings.from_env()).duckdb_config().items():
         literal = str(value).replace("'", "''")
-        if name == "temp_directory":
+        try:
+            con.execute(f"set {name} = '{literal}'")
+        except duckdb.NotImplementedException:
             # An instance that has spilled refuses any new temporary directory, even the same
             # one: a second connection to a file this process has open keeps the first's.
-            current = con.execute("select current_setting('temp_directory')").fetchone()
-            if current is not None and current[0] == str(value):
-                continue
-            try:
-                con.execute(f"set {name} = '{literal}'")
-            except duckdb.NotImplementedException:
-                continue
-        else:
-            con.execute(f"set {name} = '{literal}'")
+            if name != "temp_directory":
+                raise
     return con

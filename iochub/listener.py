@@ -28,13 +28,11 @@ import httpx
 
 from connectors.landing import Manifest
 from connectors.registry import Source
-from iochub.assets import table_asset
+from iochub.assets import asset_name
 from iochub.settings import Settings
 from iochub.ticker import AirflowApi
 
 log = logging.getLogger(__name__)
-
-NOTIFY_SECONDS = 300.0
 
 
 @dataclass
@@ -50,7 +48,7 @@ class AssetNotifier:
     def landed(self, source: str, manifest: Manifest) -> None:
         for table, rows in manifest.rows_landed.items():
             if rows:
-                self.pending[table_asset(source, table).name] = manifest.run_id
+                self.pending[asset_name(source, table)] = manifest.run_id
         if time.monotonic() - self.sent_at >= self.every:
             self.send()
 

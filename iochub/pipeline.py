@@ -19,7 +19,7 @@ from connectors.extract import UnknownSource, run_extract
 from connectors.kinds.base import ExtractOptions, SourceUnavailable
 from connectors.landing import LandingError, Manifest, new_run_id
 from connectors.registry import RegistryError, load_registry
-from connectors.source_lock import SourceBusy, holder
+from connectors.source_lock import SourceBusy
 from iochub.settings import Settings
 from iochub.warehouse import BuildOutcome, build_and_publish
 
@@ -108,8 +108,7 @@ def extract_all(
             result = outcome.manifests[name] = run_extract(name, settings, options, sources)
         except SourceBusy as exc:
             log.info("%s: %s", name, exc)
-            held = holder(settings, name) or {}
-            outcome.busy[name] = f"being extracted by pid {held.get('pid', '?')}"
+            outcome.busy[name] = f"being extracted by pid {exc.holder.get('pid', '?')}"
             continue
         except EXPECTED_FAILURES as exc:
             log.error("%s: extract failed: %s", name, exc)

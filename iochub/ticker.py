@@ -77,6 +77,11 @@ class AirflowApi:
         answer.raise_for_status()
         return answer
 
+    @classmethod
+    def of(cls, settings: Settings) -> AirflowApi:
+        """The API of the Airflow iochub runs for ``settings`` (``ioc demo``'s)."""
+        return cls(f"http://127.0.0.1:{settings.airflow_port}", "admin", settings.admin_password)
+
     def asset_event(self, name: str, extra: dict[str, object]) -> None:
         """Record that the Asset ``name`` was updated outside a task (a listener landed it), so
         the DAGs scheduled on it run as after an extract task."""
@@ -105,8 +110,10 @@ def due_sources(settings: Settings, day: date) -> list[str]:
     and not landed continuously by a listener (its DAG run would only skip)."""
     due = []
     for source in load_registry(settings).values():
+        if not due_on(source.schedule, day):
+            continue
         held = holder(settings, source.name)
-        if due_on(source.schedule, day) and not (held and held.get("listener")):
+        if not (held and held.get("listener")):
             due.append(source.name)
     return due
 

@@ -256,8 +256,8 @@ def _leave(client: mqtt.Client) -> None:
     client.disconnect()
 
 
-def _topics(run_source: Source, settings: Settings) -> dict[str, str]:
-    return {t.name: expand_placeholders(t.topic, settings) for t in run_source.tables if t.topic}
+def _topics(source: Source, settings: Settings) -> dict[str, str]:
+    return {t.name: expand_placeholders(t.topic, settings) for t in source.tables if t.topic}
 
 
 def extract_mqtt(run: ExtractRun) -> None:

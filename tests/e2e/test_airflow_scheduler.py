@@ -16,7 +16,7 @@ import pytest
 from connectors.landing import read_manifests, write_placeholders
 from connectors.registry import load_registry
 from iochub import airflow_services
-from iochub.assets import table_asset
+from iochub.assets import asset_name
 from iochub.listener import AssetNotifier
 from iochub.processes import free_port
 from iochub.settings import REPO_ROOT, Settings
@@ -77,7 +77,7 @@ def _wait(api: AirflowApi, dag_id: str, done: Callable[[Runs], bool], timeout: f
 
 
 def test_an_api_triggered_extract_republishes_through_the_scheduler(airflow: Settings) -> None:
-    api = AirflowApi(f"http://127.0.0.1:{airflow.airflow_port}", "admin", airflow.admin_password)
+    api = AirflowApi.of(airflow)
     # The DAG processor has to parse the DAG files before a run can be asked for.
     _wait(api, "build_warehouse", lambda runs: True, timeout=300)
     run_id = api.trigger("extract__health_xml130", note="test: demo clock")
@@ -106,7 +106,7 @@ def test_an_api_triggered_extract_republishes_through_the_scheduler(airflow: Set
 def test_a_listener_s_asset_events_start_a_build(airflow: Settings) -> None:
     """What ``ioc extract --follow`` does after a run lands (iochub.listener): an Asset event per
     table that grew, through the REST API; the scheduler starts build_warehouse on it."""
-    api = AirflowApi(f"http://127.0.0.1:{airflow.airflow_port}", "admin", airflow.admin_password)
+    api = AirflowApi.of(airflow)
     _wait(api, "build_warehouse", lambda runs: True, timeout=300)
     before = [r for r in _runs(api, "build_warehouse") if r["run_type"] == "asset_triggered"]
     # The first test's run that landed files (the scheduler's own first run may find none new).
@@ -115,7 +115,7 @@ def test_a_listener_s_asset_events_start_a_build(airflow: Settings) -> None:
     notifier = AssetNotifier(api, every=0.0)
     notifier.landed("health_xml130", manifest)
     assert notifier.pending == {} and not notifier.warned
-    first = table_asset("health_xml130", grown[0]).name
+    first = asset_name("health_xml130", grown[0])
     found = api.request("GET", "/api/v2/assets", params={"name_pattern": first}).json()["assets"]
     asset_id = next(a["id"] for a in found if a["name"] == first)
     events = api.request("GET", "/api/v2/assets/events", params={"asset_id": asset_id}).json()
