@@ -2,10 +2,12 @@
 
 The dbt YAML next to each mart (``dbt_project/models/marts/**/_*.yml``) already says which
 columns are keys, which may not be null, which hold a code from a fixed list and which point to
-another table. The gate's Great Expectations suites are generated from the same declarations
-(``expectations.suites.mart_suites``), so a rule is written once and checked twice: by dbt while
-it builds, and by GX on the finished warehouse just before it is published, with each outcome
-recorded for the data-health dashboard. Tests of severity ``warn`` are left to dbt.
+another table (a column's own tests, or the model's ``column_checks`` test that holds those
+rules for all its columns in one query). The gate's Great Expectations suites are generated
+from the same declarations (``expectations.suites.mart_suites``), so a rule is written once
+and checked twice: by dbt while it builds, and by GX on the finished warehouse just before it
+is published, with each outcome recorded for the data-health dashboard. Tests of severity
+``warn`` are left to dbt.
 """
 
 from __future__ import annotations
@@ -82,8 +84,32 @@ def read_mart_contracts(marts_dir: Path) -> dict[str, ModelContract]:
             for column in model.get("columns") or []:
                 tests = column.get("data_tests") or column.get("tests") or []
                 contract.columns[column["name"]] = _column_contract(tests)
+            for test in model.get("data_tests") or model.get("tests") or []:
+                if isinstance(test, dict) and "column_checks" in test:
+                    _add_column_checks(contract, test["column_checks"] or {})
             contracts[contract.name] = contract
     return contracts
+
+
+def _add_column_checks(contract: ModelContract, spec: dict[str, Any]) -> None:
+    """The rules of a model-level ``column_checks`` test (tests/generic/column_checks.sql),
+    which says per column what dbt's not_null, accepted_values and relationships would."""
+    config = spec.get("config") or {}
+    if config.get("severity") == "warn" or config.get("where"):
+        return  # as for a column's own test of that kind, above
+    args = _arguments(spec)
+
+    def column(name: str) -> ColumnContract:
+        return contract.columns.setdefault(name, ColumnContract())
+
+    for name in args.get("not_null") or []:
+        column(name).not_null = True
+    for name, values in (args.get("accepted_values") or {}).items():
+        column(name).accepted_values = list(values)
+    for name, parent in (args.get("relationships") or {}).items():
+        match = _REF.search(str(parent["to"]))
+        if match:
+            column(name).relationship = Relationship(match.group(1), str(parent["field"]))
 
 
 def mart_models(marts_dir: Path) -> set[str]:

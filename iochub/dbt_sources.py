@@ -177,25 +177,27 @@ def render_mart_models(source: Source, registry_file: str) -> str:
     models = []
     for table in source.tables:
         columns = []
+        required = []
         for column in _landed_columns(table):
             spec = table.columns.get(column["name"])
-            tests: list[Any] = []
             if spec is not None and spec.required:
-                tests.append("not_null")
-            entry = {"name": column["name"], "description": column.get("description", "")}
-            if tests:
-                entry["data_tests"] = tests
-            columns.append(entry)
+                required.append(column["name"])
+            columns.append({"name": column["name"], "description": column.get("description", "")})
         model: dict[str, Any] = {
             "name": mart_name(source, table),
             "description": f"{table.title}: the latest landed version of each record of "
             f"{source.name}.{table.name} ({source.title}); personal data pseudonymised at "
             "landing.",
         }
+        tests: list[Any] = []
+        if required:
+            tests.append({"column_checks": {"arguments": {"not_null": required}}})
         if table.primary_key:
-            model["data_tests"] = [
+            tests.append(
                 {"unique_combination": {"arguments": {"columns": list(table.primary_key)}}}
-            ]
+            )
+        if tests:
+            model["data_tests"] = tests
         model["columns"] = columns
         models.append(model)
     body = yaml.dump(

@@ -202,13 +202,11 @@ def computed_kpi_ids(kpi_models_dir: Path) -> frozenset[str]:
     ids: set[str] = set()
     for path in sorted(kpi_models_dir.glob("_int_kpi__*.yml")):
         for model in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("models", []):
-            for column in model.get("columns", []):
-                if column.get("name") != "kpi_id":
-                    continue
-                for test in column.get("data_tests", []):
-                    if isinstance(test, dict) and "accepted_values" in test:
-                        spec = test["accepted_values"]
-                        ids.update(str(v) for v in spec.get("arguments", spec).get("values", []))
+            for test in model.get("data_tests", []):
+                if isinstance(test, dict) and "column_checks" in test:
+                    spec = test["column_checks"]
+                    accepted = spec.get("arguments", spec).get("accepted_values") or {}
+                    ids.update(str(v) for v in accepted.get("kpi_id", []))
     return frozenset(ids)
 
 
