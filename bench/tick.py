@@ -49,6 +49,26 @@ def _runs(api: Any, dag_id: str, after: float) -> list[dict[str, Any]]:
     return sorted(runs, key=lambda r: _at(r.get("queued_at") or r["run_after"]) or 0)
 
 
+def _wait_quiet(api: Any, say: Any) -> None:
+    """Wait (not timed) until no ``build_warehouse`` run is queued or running: an Airflow just
+    started runs the build of its last missed 6-hourly slot, which would take the tick's
+    landings in a run queued before the tick and keep the tick's own build waiting for it."""
+    deadline = time.time() + TIMEOUT_S
+    while time.time() < deadline:
+        answer = api.request(
+            "GET",
+            "/api/v2/dags/build_warehouse/dagRuns",
+            params={"state": ["queued", "running"], "limit": 5},
+        ).json()["dag_runs"]
+        if not answer:
+            return
+        say(
+            f"  waiting for {len(answer)} build_warehouse run(s) to end before the tick (not timed)"
+        )
+        time.sleep(10)
+    raise TimeoutError(f"build_warehouse still busy after {TIMEOUT_S} s: nothing measured")
+
+
 def _wait(
     api: Any, triggered: list[str], ticked: float, started: float, say: Any
 ) -> dict[str, Any]:
@@ -144,6 +164,7 @@ def tick_once(home: Path | None, say: Any) -> dict[str, Any] | None:
             time.sleep(0.5)
     try:
         api = AirflowApi.of(settings)
+        _wait_quiet(api, say)
         say("› one tick: the province moves a day on, the due extract DAGs are triggered")
         ticked = time.time()
         result, triggered = tick(settings, api)
