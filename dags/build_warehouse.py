@@ -54,6 +54,7 @@ def _prepare_build(context: Context) -> None:
     dbt = context["task"]
     assert isinstance(dbt, DbtBuildLocalOperator)
     dbt.select = " ".join(plan.select) or None
+    dbt.exclude = " ".join(plan.exclude) or None
     dbt.full_refresh = plan.full_refresh
     context["ti"].xcom_push(key="build_plan", value=asdict(plan))
     print(f"dbt: {plan.describe()}")

@@ -13,7 +13,8 @@ seen (``warehouse/build_state.json``, written by :func:`record_build` after dbt 
   the build's clock or reading the lake's own records (freshness, quarantine statistics, alerts,
   KPI statuses), which change when time passes even if no data does. The large facts are
   incremental models (dbt_project/macros/lake_increment.sql), so a selected one merges only the
-  new runs.
+  new runs. dbt's unit tests are left to the full builds: their inputs are rows written in the
+  YAML, so only a change of the project can change their outcome.
 
 The state is recorded only after dbt succeeded, with the runs seen when the build was planned:
 a failed build, or a run committed while it ran, is taken by the next one.
@@ -34,6 +35,7 @@ from iochub.settings import Settings
 log = logging.getLogger(__name__)
 
 EVERY_BUILD = "tag:every_build+"
+UNIT_TESTS = "resource_type:unit_test"
 # What the warehouse is built by: a change in any of these rebuilds it whole.
 PROJECT_PARTS = ("models", "macros", "seeds", "tests", "dbt_project.yml", "profiles.yml")
 
@@ -53,11 +55,19 @@ class BuildPlan:
             return []
         return [*(f"source:{name}+" for name in self.changed_sources), EVERY_BUILD]
 
+    @property
+    def exclude(self) -> list[str]:
+        """What a build of new runs leaves out: the unit tests, whose inputs are fixed rows in
+        the YAML, so only a change of the project (a full build) can change their outcome."""
+        if self.full_refresh:
+            return []
+        return [UNIT_TESTS]
+
     def dbt_arguments(self) -> list[str]:
         """The arguments after ``dbt build``."""
         if self.full_refresh:
             return ["--full-refresh"]
-        return ["--select", *self.select]
+        return ["--select", *self.select, "--exclude", *self.exclude]
 
     def describe(self) -> str:
         if self.full_refresh:

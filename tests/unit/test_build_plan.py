@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from iochub.build_plan import EVERY_BUILD, plan_build, record_build, state_path
+from iochub.build_plan import EVERY_BUILD, UNIT_TESTS, plan_build, record_build, state_path
 from iochub.settings import Settings, get_settings
 
 
@@ -53,7 +53,8 @@ def test_only_the_sources_with_new_runs_are_selected(settings: Settings) -> None
     quiet = plan_build(settings)
     assert not quiet.full_refresh
     assert quiet.changed_sources == []
-    assert quiet.dbt_arguments() == ["--select", EVERY_BUILD]  # the clock still moves
+    # the clock still moves; the unit tests' fixed rows do not
+    assert quiet.dbt_arguments() == ["--select", EVERY_BUILD, "--exclude", UNIT_TESTS]
 
     _commit(settings, "iot_mqtt", "20250601T020000000000Z-cccccc")
     _commit(settings, "agri_dt03", "20250601T020100000000Z-dddddd")  # its first run
@@ -64,6 +65,8 @@ def test_only_the_sources_with_new_runs_are_selected(settings: Settings) -> None
         "source:agri_dt03+",
         "source:iot_mqtt+",
         EVERY_BUILD,
+        "--exclude",
+        UNIT_TESTS,
     ]
 
 
