@@ -84,24 +84,35 @@ class Run:
         start = time.perf_counter()
         with Peak() as peak:
             yield
-        self.rows.append(
-            {
-                "stage": stage,
-                "phase": name,
-                "seconds": round(time.perf_counter() - start, 1),
-                "peak_mb": round(peak.bytes / 2**20),
-            }
-        )
+        row = {
+            "stage": stage,
+            "phase": name,
+            "seconds": round(time.perf_counter() - start, 1),
+            "peak_mb": round(peak.bytes / 2**20),
+        }
+        self.rows.append(row)
+        # As it ends, not only in the final table: a long run that fails later keeps its figures.
+        print(f"  {row['seconds']} s, peak {row['peak_mb']} MB", flush=True)
 
 
 def _ioc(env: dict[str, str], *args: str, check: bool = True) -> int:
-    done = subprocess.run(
-        [sys.executable, "-m", "iochub.cli", *args],
-        env=env,
-        check=check,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    """Run ``ioc <args>`` with its output appended to LOG; with ``check``, a failure stops the
+    bench with the command's last lines (a scale-1 run once lost an hour to a failed ``sim
+    advance`` whose output had been thrown away)."""
+    with LOG.open("a", encoding="utf-8") as log:
+        start = log.tell()
+        done = subprocess.run(
+            [sys.executable, "-m", "iochub.cli", *args],
+            env=env,
+            check=False,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    if check and done.returncode != 0:
+        with LOG.open(encoding="utf-8", errors="replace") as log:
+            log.seek(start)
+            tail = "".join(log.readlines()[-20:])
+        raise SystemExit(f"`ioc {' '.join(args)}` failed (exit {done.returncode}):\n{tail}")
     return done.returncode
 
 
