@@ -48,17 +48,22 @@ def _arguments(spec: dict[str, Any]) -> dict[str, Any]:
     return inner
 
 
+def _left_to_dbt(spec: dict[str, Any]) -> bool:
+    """A test of severity ``warn``, or of some rows only (dbt's ``where``): the build runs it;
+    a column expectation of the gate cannot say "where" and would judge every row."""
+    config = spec.get("config") or {}
+    return bool(
+        config.get("severity", spec.get("severity")) == "warn"
+        or config.get("where", spec.get("where"))
+    )
+
+
 def _column_contract(tests: list[Any]) -> ColumnContract:
     contract = ColumnContract()
     for test in tests:
         name, spec = (test, {}) if isinstance(test, str) else next(iter(test.items()))
         spec = spec or {}
-        config = spec.get("config") or {}
-        if config.get("severity", spec.get("severity")) == "warn":
-            continue
-        if config.get("where", spec.get("where")):
-            # A test of some rows only (dbt's `where`): the build runs it; a column
-            # expectation of the gate cannot say "where" and would judge every row.
+        if _left_to_dbt(spec):
             continue
         if name == "not_null":
             contract.not_null = True
@@ -94,9 +99,8 @@ def read_mart_contracts(marts_dir: Path) -> dict[str, ModelContract]:
 def _add_column_checks(contract: ModelContract, spec: dict[str, Any]) -> None:
     """The rules of a model-level ``column_checks`` test (tests/generic/column_checks.sql),
     which says per column what dbt's not_null, accepted_values and relationships would."""
-    config = spec.get("config") or {}
-    if config.get("severity") == "warn" or config.get("where"):
-        return  # as for a column's own test of that kind, above
+    if _left_to_dbt(spec):
+        return
     args = _arguments(spec)
 
     def column(name: str) -> ColumnContract:

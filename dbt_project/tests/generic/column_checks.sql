@@ -29,9 +29,8 @@ counted as (
     {%- for rule in rules %}
             sum(case when {{ rule.broken }} then 1 else 0 end) as broken_{{ loop.index }},
             min(case when {{ rule.broken }} then cast(checked.{{ rule.column }} as varchar) end)
-                as example_{{ loop.index }},
+                as example_{{ loop.index }}{% if not loop.last %},{% endif %}
         {%- endfor %}
-        count(*) as checked_rows
     from {{ model }} as checked
     {%- for column, parent in relationships.items() %}
         left join parent_{{ loop.index }}
