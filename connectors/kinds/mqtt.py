@@ -17,10 +17,13 @@ the lake within that time instead of waiting for the schedule; it holds the sour
 (connectors.source_lock) for its whole life, and the scheduled runs skip meanwhile.
 
 Duplicates (QoS 1 is at-least-once, and stations re-send) are removed by ``message_id_field``:
-within the run, and against the most recent ``RECENT_IDS`` ids of each table landed by earlier
-runs. That bounded set is committed in the manifest's watermark under ``<table>#recent_ids``
-(JSON list), so it moves atomically with the data; an older duplicate that slips past it is
-removed downstream by primary key, like every lag-window re-read.
+within the run, and against the ids of the newest ``RECENT_IDS`` messages of each table that
+earlier runs committed, landed or quarantined. Those are read back from the lake's newest parts
+(:func:`committed_ids`), which commit atomically with their manifest, so the set can never say
+more or less than the lake holds; a listener reads them once and keeps them up to date in
+memory. (They used to be copied into every manifest: 2,000 ids per table, twice, about 100 KB a
+manifest, at a listener's run a minute.) An older duplicate that slips past them is removed
+downstream by primary key, like every lag-window re-read.
 
 Acknowledgement. The client runs with ``manual_ack=True`` and acknowledges a message only once
 it has been parsed, de-duplicated and buffered into this run, never on receipt. Acknowledging
@@ -48,12 +51,14 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from urllib.parse import urlparse
 
 import paho.mqtt.client as mqtt
+import pyarrow.parquet as pq
 
 from connectors.kinds.base import ExtractRun, SourceUnavailable
-from connectors.landing import Manifest, records_to_arrow
+from connectors.landing import PLACEHOLDER, Manifest, records_to_arrow
 from connectors.registry import MqttSpec, Source, TableSpec, expand_placeholders
 from connectors.source_lock import source_lock
 from connectors.state import SourceState
@@ -63,7 +68,8 @@ log = logging.getLogger(__name__)
 
 RECENT_IDS = 2000  # per table: covers re-sends within hours, the next-day ones for days
 BATCH_MESSAGES = 5000  # micro-batch handed to run.land
-RECENT_SUFFIX = "#recent_ids"
+# The watermark key under which earlier manifests kept the recent ids (see _Handler).
+LEGACY_RECENT_SUFFIX = "#recent_ids"
 
 
 def broker_address(url: str) -> tuple[str, int]:
@@ -145,23 +151,85 @@ def connect(
     return client
 
 
-class _Handler:
-    """Turns received messages into rows per table, de-duplicated, and lands micro-batches."""
+def committed_ids(
+    settings: Settings, source: Source, field: str, limit: int = RECENT_IDS
+) -> dict[str, list[str]]:
+    """Per table, the ``field`` values of its newest ``limit`` committed messages (oldest first):
+    the landed parts and the rows quarantined by the newest committed runs, newest load days
+    first. A file counts once its run's manifest exists; file names start with the run id, which
+    starts with the run's UTC time, so they sort by age."""
+    committed = {path.stem for path in (settings.manifest_dir / source.name).glob("*.json")}
+    found: dict[str, list[str]] = {}
+    for table in source.tables:
+        raw = settings.raw_dir / source.name / table.name
+        quarantine = settings.quarantine_dir / source.name
+        per_run: dict[str, list[str]] = {}
+        for day in sorted({d.name for d in (*_days(raw), *_days(quarantine))}, reverse=True):
+            for run_id, path in _committed_files(raw / day, committed):
+                ids = pq.read_table(path, columns=[field]).column(field).to_pylist()
+                per_run.setdefault(run_id, []).extend(str(i) for i in ids if i is not None)
+            for run_id, path in _committed_files(quarantine / day, committed):
+                rows = pq.read_table(path, columns=["table_name", "raw_content"]).to_pylist()
+                for row in rows:
+                    if row["table_name"] == table.name:
+                        value = json.loads(row["raw_content"]).get(field)
+                        if value is not None:
+                            per_run.setdefault(run_id, []).append(str(value))
+            if sum(map(len, per_run.values())) >= limit:
+                break
+        ordered = [i for run_id in sorted(per_run) for i in per_run[run_id]]
+        found[table.name] = ordered[-limit:]
+    return found
 
-    def __init__(self, run: ExtractRun, spec: MqttSpec, topics: dict[str, str]) -> None:
+
+def _days(folder: Path) -> list[Path]:
+    return list(folder.glob("load_date=*")) if folder.is_dir() else []
+
+
+def _committed_files(folder: Path, committed: set[str]) -> list[tuple[str, Path]]:
+    """(run id, path) of the Parquet files in ``folder`` whose run committed."""
+    files = []
+    for path in sorted(folder.glob("*.parquet")) if folder.is_dir() else []:
+        run_id = path.name.split(".")[0]
+        if path.name != PLACEHOLDER and run_id in committed:
+            files.append((run_id, path))
+    return files
+
+
+class _Handler:
+    """Turns received messages into rows per table, de-duplicated, and lands micro-batches.
+
+    ``recent``: per table the ids of the newest committed messages (:func:`committed_ids`); the
+    handler adds the ids of this run's messages to the same lists, which a listener hands to its
+    next run's handler."""
+
+    def __init__(
+        self,
+        run: ExtractRun,
+        spec: MqttSpec,
+        topics: dict[str, str],
+        recent: dict[str, list[str]],
+    ) -> None:
         self.run = run
         self.spec = spec
         self.topics = topics
         self.rows: dict[str, list[dict[str, str | None]]] = {}
-        self.recent: dict[str, list[str]] = {}
+        self.recent = recent
         self.seen: dict[str, set[str]] = {}
         self.duplicates = 0
         self.latest: dict[str, str] = {}
         for table in run.source.tables:
-            stored = run.state.watermarks.get(table.name + RECENT_SUFFIX)
-            ids = [str(i) for i in json.loads(stored)] if stored else []
-            self.recent[table.name] = ids
+            ids = recent.setdefault(table.name, [])
             self.seen[table.name] = set(ids)
+            # Manifests written before committed_ids carried the ids in the watermarks: not
+            # carried on into this run's (the state's copy is what every later run starts from).
+            legacy = table.name + LEGACY_RECENT_SUFFIX
+            for watermarks in (
+                run.state.watermarks,
+                run.manifest.watermark_before,
+                run.manifest.watermark_after,
+            ):
+                watermarks.pop(legacy, None)
 
     def table_for(self, topic: str) -> TableSpec | None:
         for table in self.run.source.tables:
@@ -226,8 +294,7 @@ class _Handler:
         for table in self.run.source.tables:
             self.flush(table)
             self.run.advance_watermark(table, self.latest.get(table.name))
-            ids = self.recent[table.name][-RECENT_IDS:]
-            self.run.manifest.watermark_after[table.name + RECENT_SUFFIX] = json.dumps(ids)
+            del self.recent[table.name][:-RECENT_IDS]
 
 
 def _text(value: object) -> str | None:
@@ -268,8 +335,9 @@ def extract_mqtt(run: ExtractRun) -> None:
     inbox = _Inbox()
     topics = _topics(source, run.settings)
     client_id = expand_placeholders(spec.client_id, run.settings)
+    recent = committed_ids(run.settings, source, spec.message_id_field)
     client = connect(source, run.connection(), inbox, topics, client_id)
-    handler = _Handler(run, spec, topics)
+    handler = _Handler(run, spec, topics, recent)
     received = 0
     started = time.monotonic()
     try:
@@ -302,7 +370,7 @@ def follow_mqtt(
     """A listener: stay subscribed and commit an extract run every ``batch_seconds`` while
     messages arrive, until ``stop`` is set; returns the number of runs committed.
 
-    Each run is an ordinary run (contract, quarantine, manifest with the recent ids), committed
+    Each run is an ordinary run (contract, quarantine, manifest), committed
     under the source's lock, which the listener holds for its whole life so no scheduled drain
     competes with it for the session. A lost connection is retried with a growing pause; the
     persistent session keeps what the stations send meanwhile.
@@ -312,6 +380,7 @@ def follow_mqtt(
     purpose = f"MQTT listener of {source.name} (`ioc extract {source.name} --follow`)"
     with source_lock(settings, source.name, purpose, listener=True):
         state = SourceState(settings, source.name)
+        recent = committed_ids(settings, source, spec.message_id_field)
         topics = _topics(source, settings)
         client_id = expand_placeholders(spec.client_id, settings)
         url = source.connection.resolve(settings, dict(os.environ))
@@ -322,7 +391,8 @@ def follow_mqtt(
         try:
             while not stop.is_set():
                 with ExtractRun(source, settings, state=state) as run:
-                    handler = _Handler(run, spec, topics)
+                    # A copy: the ids of a run that fails to commit must not hide a re-send.
+                    handler = _Handler(run, spec, topics, {t: list(i) for t, i in recent.items()})
                     first_at: float | None = None
                     while not stop.is_set():
                         handled, code = _pump(client, inbox, handler)
@@ -340,6 +410,7 @@ def follow_mqtt(
                         break  # stopped with nothing received: nothing to commit
                     handler.finish()
                     manifest = run.commit()
+                recent = handler.recent
                 state.follow(manifest)
                 committed += 1
                 on_commit(manifest)

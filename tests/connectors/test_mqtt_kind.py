@@ -25,7 +25,7 @@ import paho.mqtt.client as mqtt
 import pytest
 
 from connectors.extract import extract_source
-from connectors.kinds.mqtt import follow_mqtt
+from connectors.kinds.mqtt import committed_ids, follow_mqtt
 from connectors.landing import Manifest, read_manifests
 from connectors.registry import Source, load_registry
 from connectors.source_lock import SourceBusy, holder
@@ -160,9 +160,10 @@ def test_durable_session_dedup_and_quarantine(own_home: Settings, client_id: str
     ids = _landed_ids(own_home, "water_readings")
     assert sorted(ids) == [f"WQ-01-T{i:02d}" for i in range(10)]
 
-    # More while nothing runs, with a re-send of a message landed by the previous run.
+    # More while nothing runs, with a re-send of a message landed by the previous run and one
+    # of the message it quarantined: both known from the committed parts, both dropped.
     later = [_water(f"WQ-01-U{i:02d}", 12 + i) for i in range(5)]
-    _publish(f"{prefix}/water/WQ-01", [*later, valid[0]])
+    _publish(f"{prefix}/water/WQ-01", [*later, valid[0], out_of_range])
     third = extract_source(source, own_home)
     _invariant(third)
     assert third.rows_landed == {"water_readings": 5}
@@ -170,6 +171,12 @@ def test_durable_session_dedup_and_quarantine(own_home: Settings, client_id: str
     assert third.quarantine_path is None
     ids = _landed_ids(own_home, "water_readings")
     assert len(ids) == len(set(ids)) == 15
+    # The ids are read from the lake, not carried in every manifest's watermarks.
+    assert set(third.watermark_after) == {"water_readings"}
+    assert committed_ids(own_home, source, "message_id")["water_readings"] == [
+        *[f"WQ-01-T{i:02d}" for i in range(11)],
+        *[f"WQ-01-U{i:02d}" for i in range(5)],
+    ]
 
     # Nothing is left in the session: a fourth run gets nothing.
     fourth = extract_source(source, own_home)
@@ -259,5 +266,47 @@ def test_a_listener_lands_each_batch_as_a_run_and_holds_the_source(
     # both, and the lock is free again.
     assert [m.run_id for m in read_manifests(own_home, "iot_mqtt")] == [m.run_id for m in committed]
     assert holder(own_home, "iot_mqtt") is None
+    # Re-sent after the listener stopped: the scheduled run knows both from the lake.
+    _publish(f"{prefix}/water/WQ-01", [first[0], second[1]])
     after = extract_source(source, own_home)
     assert after.items_in == 0 and sum(after.rows_in.values()) == 0
+
+
+def test_committed_ids_skip_parts_of_runs_that_never_committed(
+    own_home: Settings, client_id: str
+) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    source = _source(own_home, client_id, None)
+    folder = own_home.raw_dir / "iot_mqtt" / "water_readings" / "load_date=2025-07-01"
+    folder.mkdir(parents=True)
+    for run_id, ids in (
+        ("20250701T000000000000Z-aaaaaa", ["A", "B"]),
+        ("20250701T010000000000Z-bbbbbb", ["C"]),
+    ):
+        pq.write_table(pa.table({"message_id": ids}), folder / f"{run_id}.00001.parquet")
+    manifests = own_home.manifest_dir / "iot_mqtt"
+    manifests.mkdir(parents=True)
+    (manifests / "20250701T000000000000Z-aaaaaa.json").write_text("{}")  # only the first committed
+    found = committed_ids(own_home, source, "message_id", limit=5)
+    assert found == {"water_readings": ["A", "B"], "light_trap_counts": []}
+    assert committed_ids(own_home, source, "message_id", limit=1)["water_readings"] == ["B"]
+
+
+def test_ids_kept_in_older_manifests_are_not_carried_on(own_home: Settings, client_id: str) -> None:
+    from connectors.kinds.base import ExtractRun
+    from connectors.kinds.mqtt import _Handler
+    from connectors.state import SourceState
+
+    source = _source(own_home, client_id, None)
+    assert source.mqtt is not None
+    state = SourceState(own_home, "iot_mqtt")
+    state.watermarks.update(
+        {"water_readings": "2025-07-01 10:00:00", "water_readings#recent_ids": '["A"]'}
+    )
+    with ExtractRun(source, own_home, state=state) as run:
+        _Handler(run, source.mqtt, {}, {})
+        assert run.manifest.watermark_before == {"water_readings": "2025-07-01 10:00:00"}
+        assert run.manifest.watermark_after == {"water_readings": "2025-07-01 10:00:00"}
+        assert state.watermarks == {"water_readings": "2025-07-01 10:00:00"}
