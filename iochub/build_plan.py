@@ -17,7 +17,10 @@ seen (``warehouse/build_state.json``, written by :func:`record_build` after dbt 
   YAML, so only a change of the project can change their outcome.
 
 The state is recorded only after dbt succeeded, with the runs seen when the build was planned:
-a failed build, or a run committed while it ran, is taken by the next one.
+a failed build, or a run committed while it ran, is taken by the next one. It holds, per source,
+how many runs had committed and the newest run's id, not every id: manifests are never removed,
+so a new run always changes the count, and a listener committing a run a minute would otherwise
+grow the record (and the plan each build hands between its Airflow tasks) by 1,440 ids a day.
 """
 
 from __future__ import annotations
@@ -45,7 +48,9 @@ class BuildPlan:
     full_refresh: bool
     reason: str
     changed_sources: list[str] = field(default_factory=list)
-    runs: dict[str, list[str]] = field(default_factory=dict)  # committed, per source, at planning
+    # Committed at planning, per source: how many runs, and the newest run's id.
+    run_counts: dict[str, int] = field(default_factory=dict)
+    newest_runs: dict[str, str] = field(default_factory=dict)
     project_digest: str = ""
 
     @property
@@ -80,15 +85,19 @@ def state_path(settings: Settings) -> Path:
     return settings.warehouse_dir / "build_state.json"
 
 
-def committed_runs(settings: Settings) -> dict[str, list[str]]:
-    """The run ids of every committed extract run, per source (a manifest per run)."""
-    runs: dict[str, list[str]] = {}
+def committed_runs(settings: Settings) -> tuple[dict[str, int], dict[str, str]]:
+    """Per source: how many extract runs have committed (a manifest each), and the newest's id
+    (run ids start with the run's UTC time)."""
+    counts: dict[str, int] = {}
+    newest: dict[str, str] = {}
     if not settings.manifest_dir.exists():
-        return runs
+        return counts, newest
     for folder in sorted(settings.manifest_dir.iterdir()):
-        if folder.is_dir():
-            runs[folder.name] = sorted(p.stem for p in folder.glob("*.json"))
-    return runs
+        ids = [p.stem for p in folder.glob("*.json")] if folder.is_dir() else []
+        if ids:
+            counts[folder.name] = len(ids)
+            newest[folder.name] = max(ids)
+    return counts, newest
 
 
 def project_digest(settings: Settings) -> str:
@@ -105,7 +114,7 @@ def project_digest(settings: Settings) -> str:
 
 def plan_build(settings: Settings, full_refresh: bool = False) -> BuildPlan:
     """The build the lake and the last recorded build call for (see the module docstring)."""
-    runs = committed_runs(settings)
+    counts, newest = committed_runs(settings)
     digest = project_digest(settings)
     recorded = _recorded(settings)
     reason = ""
@@ -118,11 +127,16 @@ def plan_build(settings: Settings, full_refresh: bool = False) -> BuildPlan:
     elif recorded.get("project_digest") != digest:
         reason = "the dbt project or the source registry changed"
     if reason:
-        return BuildPlan(True, reason, sorted(runs), runs, digest)
+        return BuildPlan(True, reason, sorted(counts), counts, newest, digest)
     assert recorded is not None
-    seen = {source: set(ids) for source, ids in recorded.get("runs", {}).items()}
-    changed = sorted(s for s, ids in runs.items() if not set(ids) <= seen.get(s, set()))
-    return BuildPlan(False, "new runs", changed, runs, digest)
+    seen_counts = recorded.get("run_counts", {})
+    seen_newest = recorded.get("newest_runs", {})
+    changed = sorted(
+        source
+        for source in counts
+        if counts[source] != seen_counts.get(source) or newest[source] != seen_newest.get(source)
+    )
+    return BuildPlan(False, "new runs", changed, counts, newest, digest)
 
 
 def record_build(settings: Settings, plan: BuildPlan) -> None:

@@ -96,3 +96,26 @@ def test_an_unreadable_record_rebuilds_everything(settings: Settings) -> None:
     _built(settings)
     state_path(settings).write_text("{not json")
     assert plan_build(settings).reason == "no earlier build recorded"
+
+
+def test_the_record_counts_runs_instead_of_listing_them(settings: Settings) -> None:
+    for minute in range(10, 40):  # a listener's runs, one a minute
+        _commit(settings, "iot_mqtt", f"20250601T01{minute:02d}00000000Z-{minute:06d}")
+    _built(settings)
+    recorded = json.loads(state_path(settings).read_text())
+    assert recorded["run_counts"] == {"health_xml130": 1, "iot_mqtt": 31}
+    assert recorded["newest_runs"]["iot_mqtt"] == "20250601T013900000000Z-000039"
+    assert "runs" not in recorded
+    # A run whose id sorts before the newest (a clock set back) still changes the count.
+    _commit(settings, "iot_mqtt", "20250601T000000000000Z-ffffff")
+    assert plan_build(settings).changed_sources == ["iot_mqtt"]
+
+
+def test_a_record_of_an_earlier_version_selects_every_source(settings: Settings) -> None:
+    _built(settings)
+    state_path(settings).write_text(
+        json.dumps({"project_digest": plan_build(settings).project_digest, "runs": {}})
+    )
+    plan = plan_build(settings)
+    assert not plan.full_refresh
+    assert plan.changed_sources == ["health_xml130", "iot_mqtt"]
