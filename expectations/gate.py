@@ -7,6 +7,13 @@ computed by DuckDB, and validated by a GX checkpoint (GX's SQL datasource return
 on DuckDB, see DESIGN.md). Every expectation's result is written to ``meta.gate_result`` in
 the build warehouse, so the data-health dashboard shows it once published; any failure makes
 :func:`run_publish_gate` report failure and publish is refused.
+
+After a build of new runs, a large mart that changed is not read whole again: its expectations
+that judge each row on its own (not null, in a set, within a range, a pattern, one column
+after another, a key found in its dimension) are validated on the rows the published warehouse
+does not hold (:func:`new_rows_suites`), the rest (row counts, uniqueness, the latest value, a
+share of rows) on the whole mart's few columns they read. A new day at scale 1 adds thousands
+of rows to marts of millions: only those are read into memory.
 """
 
 from __future__ import annotations
@@ -20,10 +27,16 @@ from pathlib import Path
 from typing import Literal, cast
 
 import duckdb
+import great_expectations as gx
 import pandas as pd
 from great_expectations.data_context import AbstractDataContext
 from great_expectations.datasource.fluent import PandasDatasource
 from great_expectations.expectations import Expectation
+from great_expectations.expectations.expectation import (
+    ColumnMapExpectation,
+    ColumnPairMapExpectation,
+    MulticolumnMapExpectation,
+)
 
 from expectations.contract import mart_models, read_mart_contracts
 from expectations.suites import (
@@ -40,6 +53,11 @@ from iochub.publish import PUBLISHED_SCHEMAS, changed_tables
 from iochub.web_assets import AssetsMissing, localise
 
 MARTS_DIR = Path(__file__).resolve().parents[1] / "dbt_project" / "models" / "marts"
+# A changed mart of at least this many rows is validated on its new rows (new_rows_suites):
+# below it, reading the mart whole costs less than finding them, and a second checkpoint per
+# mart would cost more than it saves (measured: a checkpoint of one expectation 26 ms, of ten
+# 137 ms, on a 100-row frame).
+NEW_ROWS_FROM = 100_000
 
 log = logging.getLogger(__name__)
 
@@ -83,7 +101,6 @@ class GateFailed(Exception):
 def gate_context() -> AbstractDataContext:
     """An ephemeral (file-less) GX context: suites are code, results go to ``meta.gate_result``
     and to the Data Docs the gate writes."""
-    import great_expectations as gx
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
     context = gx.get_context(mode="ephemeral")
@@ -103,7 +120,6 @@ def validate_dataframe(
     """Run ``suite`` as a GX checkpoint over ``frame`` in ``context`` (a new one if none); the
     result carries ``run_name`` (the build's run id) in Data Docs. ``BASIC`` results (counts
     and observed values, no unexpected-value lists) are enough where no Data Docs are made."""
-    import great_expectations as gx
     from great_expectations.core.run_identifier import RunIdentifier
 
     context = context or gate_context()
@@ -219,6 +235,76 @@ def mart_suites(
     return suites
 
 
+def judges_whole_table(expectation: Expectation) -> bool:
+    """Whether an expectation judges the table as a whole (a row count, uniqueness across rows,
+    a maximum, a share of rows) rather than each row on its own."""
+    e = gx.expectations
+    if isinstance(expectation, e.ExpectColumnValuesToBeUnique | e.ExpectCompoundColumnsToBeUnique):
+        return True
+    if not isinstance(
+        expectation, ColumnMapExpectation | ColumnPairMapExpectation | MulticolumnMapExpectation
+    ):
+        return True
+    mostly = expectation.mostly  # a share of rows (or a parameter resolved at run time)
+    return not isinstance(mostly, int | float) or mostly < 1
+
+
+def new_rows_suites(suite: MartSuite) -> list[MartSuite]:
+    """``suite`` as two: its row-by-row expectations on the mart's new rows, the others on the
+    whole mart, reading only the columns they use."""
+    expectations = suite.expectations()
+    whole = [e for e in expectations if judges_whole_table(e)]
+    each_row = [e for e in expectations if not judges_whole_table(e)]
+    return [
+        MartSuite(suite.table, partial(list, whole), columns=tuple(sorted(_columns_used(whole)))),
+        MartSuite(
+            suite.table,
+            partial(list, each_row),
+            columns=suite.columns,
+            computed=suite.computed,
+            new_rows_only=True,
+        ),
+    ]
+
+
+def _on_new_rows(
+    con: duckdb.DuckDBPyConnection, suites: list[MartSuite], only: set[str]
+) -> list[MartSuite]:
+    """The suites of the changed marts (``only``) of at least :data:`NEW_ROWS_FROM` rows whose
+    published version has the same columns, split by :func:`new_rows_suites`; the rest as
+    given. ``con`` has the build open and the serving warehouse attached as ``serving``."""
+    chosen = []
+    for suite in suites:
+        model = suite.table.split(".", 1)[1]
+        if (
+            suite.table != INVENTORY_TABLE
+            and model in only
+            and _rows(con, suite.table) >= NEW_ROWS_FROM
+            and _alike(con, suite.table)
+        ):
+            chosen.extend(new_rows_suites(suite))
+        else:
+            chosen.append(suite)
+    return chosen
+
+
+def _rows(con: duckdb.DuckDBPyConnection, table: str) -> int:
+    return int(con.execute(f"select count(*) from {table}").fetchall()[0][0])
+
+
+def _alike(con: duckdb.DuckDBPyConnection, table: str) -> bool:
+    """Whether the serving warehouse has ``table`` with the same columns, in the same order (the
+    rows are compared by a hash of all their columns)."""
+    schema, name = table.split(".", 1)
+    columns = con.execute(
+        "select database_name = 'serving', list(column_name order by column_index) "
+        "from duckdb_columns() where database_name in (current_database(), 'serving') "
+        "and schema_name = ? and table_name = ? group by all",
+        [schema, name],
+    ).fetchall()
+    return len(columns) == 2 and columns[0][1] == columns[1][1]
+
+
 def layer_suites(build_db: Path) -> list[MartSuite]:
     """The suites of the map layers in ``build_db``. geo.layers writes them before the gate; a
     warehouse built by dbt alone has none, and a layer gone since the last publish is the
@@ -267,7 +353,16 @@ def _previous_maxima(serving_db: Path | None, tables: dict[str, str]) -> dict[st
 def _frame(con: duckdb.DuckDBPyConnection, suite: MartSuite) -> pd.DataFrame:
     selected = ["*"] if suite.columns is None else [f't."{c}"' for c in suite.columns]
     selected += [f'{expression} as "{name}"' for name, expression in suite.computed.items()]
-    return con.sql(f"select {', '.join(selected) or '1'} from {suite.table} as t").df()
+    rows = suite.table
+    if suite.new_rows_only:
+        # An anti-join on a hash of every column: the published rows are held as 8-byte hashes,
+        # not as rows (a set difference would hash-table whole rows of millions).
+        rows = (
+            f"(with now as (select *, hash(*columns(*)) as __row_hash from {suite.table}), "
+            f"published as (select hash(*columns(*)) as __row_hash from serving.{suite.table}) "
+            "select * exclude (__row_hash) from now anti join published using (__row_hash))"
+        )
+    return con.sql(f"select {', '.join(selected) or '1'} from {rows} as t").df()
 
 
 def _table_shapes(db: Path) -> dict[str, tuple[int, set[str]]]:
@@ -347,10 +442,19 @@ def run_publish_gate(
     context = gate_context()
     # One mart in memory at a time: the large facts are read one after the other.
     with connect_duckdb(str(build_db), read_only=True) as con:
+        if only is not None and serving_db is not None:
+            literal = str(serving_db).replace("'", "''")
+            con.execute(f"attach '{literal}' as serving (read_only)")
+            chosen = _on_new_rows(con, chosen, only)
         for suite in chosen:
             frame = inventory if suite.table == INVENTORY_TABLE else _frame(con, suite)
             assert frame is not None
-            log.info("gate: validating %s (%d rows)", suite.table, len(frame))
+            log.info(
+                "gate: validating %s (%d %srows)",
+                suite.table,
+                len(frame),
+                "new " if suite.new_rows_only else "",
+            )
             outcomes.extend(validate_dataframe(suite, frame, context, run_id))
     result = GateResult(run_id=run_id, outcomes=outcomes)
     _record(build_db, result)

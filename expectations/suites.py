@@ -31,16 +31,19 @@ class MartSuite:
     """A mart (``schema.table`` in the build warehouse) and the expectations it must meet.
 
     ``columns`` are the columns the frame needs (None: all); ``computed`` adds columns the
-    gate computes in SQL (``name → expression`` over the mart aliased ``t``)."""
+    gate computes in SQL (``name → expression`` over the mart aliased ``t``). ``new_rows_only``:
+    the frame holds only the rows that the last published warehouse does not (the gate's
+    validation of a large changed mart, expectations.gate)."""
 
     table: str
     expectations: Callable[[], list[Expectation]]
     columns: tuple[str, ...] | None = None
     computed: Mapping[str, str] = field(default_factory=dict)
+    new_rows_only: bool = False
 
     @property
     def name(self) -> str:
-        return self.table.replace(".", "__")
+        return self.table.replace(".", "__") + ("__new_rows" if self.new_rows_only else "")
 
 
 def _fct_health_episode() -> list[Expectation]:

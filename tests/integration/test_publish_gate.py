@@ -9,6 +9,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from expectations import gate
 from expectations.contract import mart_models
 from expectations.gate import MARTS_DIR, mart_suites, run_publish_gate
 from iochub.settings import Settings
@@ -62,3 +63,49 @@ def test_rates_references_and_freshness_are_enforced(
             "dossier_code__in__fct_dossier",
         ),
     }
+
+
+def test_a_large_changed_mart_is_validated_on_its_new_rows(
+    province_warehouse: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(gate, "NEW_ROWS_FROM", 1)  # the demo province's marts are small
+    serving = tmp_path / "serving.duckdb"
+    build = tmp_path / "build.duckdb"
+    shutil.copy(province_warehouse.build_db, serving)
+    shutil.copy(province_warehouse.build_db, build)
+    first = "rowid = (select min(rowid) from marts.fct_health_episode)"
+    # A negative cost already published: validated when it was, not read again.
+    for db in (serving, build):
+        with duckdb.connect(str(db)) as con:
+            con.execute(f"update marts.fct_health_episode set total_cost_vnd = -1 where {first}")
+    with duckdb.connect(str(build)) as con:
+        # A new row: a copy of another published episode (its key taken), an unknown visit type.
+        con.execute(
+            "insert into marts.fct_health_episode "
+            "select * replace ('99' as visit_type_code) from marts.fct_health_episode "
+            "where rowid = (select max(rowid) from marts.fct_health_episode)"
+        )
+    result = run_publish_gate(build, "new-rows", serving_db=serving, only_changed=True)
+    assert {(f.checkpoint, f.expectation, f.column, f.observed) for f in result.failures} == {
+        (
+            "publish_gate__marts__fct_health_episode__new_rows",
+            "expect_column_values_to_be_in_set",
+            "visit_type_code",
+            "1",
+        ),
+        # uniqueness is judged on the whole mart
+        (
+            "publish_gate__marts__fct_health_episode",
+            "expect_column_values_to_be_unique",
+            "episode_key",
+            "2",
+        ),
+    }
+    # Only the changed mart was read, in two parts, and every expectation of its suite ran once.
+    checked = {o.checkpoint for o in result.outcomes if o.table == "marts.fct_health_episode"}
+    assert checked == {
+        "publish_gate__marts__fct_health_episode",
+        "publish_gate__marts__fct_health_episode__new_rows",
+    }
+    (suite,) = mart_suites(build, serving, only={"fct_health_episode"})
+    assert len([o for o in result.outcomes if o.table == suite.table]) == len(suite.expectations())
