@@ -423,11 +423,26 @@ def load_source(path: Path) -> Source:
         raise RegistryError("\n".join(problems)) from exc
 
 
+# Registries parsed, per folder, with the (path, size, mtime) of the files they were parsed from.
+# An Airflow extract task read the registry twice (parsing the DAG file, then in the extract),
+# 0.2 s of YAML and validation each for 38 files, 37 tasks at a demo tick: now the scheduler
+# parses it once (airflow_config/airflow_local_settings.py) and the tasks it forks inherit it,
+# parsing again only when a file changed since.
+_PARSED: dict[Path, tuple[tuple[tuple[str, int, int], ...], dict[str, Source]]] = {}
+
+
 def load_registry(settings: Settings) -> dict[str, Source]:
     """All declared sources by name; raises with every invalid file and duplicate name."""
+    paths = sorted(settings.sources_dir.rglob("*.yaml"))
+    signature = tuple(
+        (str(path), stat.st_size, stat.st_mtime_ns) for path in paths for stat in [path.stat()]
+    )
+    parsed = _PARSED.get(settings.sources_dir)
+    if parsed is not None and parsed[0] == signature:
+        return dict(parsed[1])
     sources: dict[str, Source] = {}
     errors: list[str] = []
-    for path in sorted(settings.sources_dir.rglob("*.yaml")):
+    for path in paths:
         try:
             source = load_source(path)
         except RegistryError as exc:
@@ -440,4 +455,5 @@ def load_registry(settings: Settings) -> dict[str, Source]:
         sources[source.name] = source
     if errors:
         raise RegistryError("\n".join(errors))
-    return sources
+    _PARSED[settings.sources_dir] = (signature, sources)
+    return dict(sources)

@@ -44,3 +44,31 @@ def test_secret_like_connection_is_by_reference_only(tmp_path: Path) -> None:
     )
     with pytest.raises(RegistryError, match="password"):
         load_source(bad)
+
+
+def test_the_registry_is_parsed_again_only_when_a_file_changed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import shutil
+
+    from iochub.settings import get_settings
+
+    sources = tmp_path / "sources"
+    shutil.copytree(get_settings().sources_dir, sources)
+    monkeypatch.setenv("IOC_SOURCES_DIR", str(sources))
+    settings = get_settings()
+    first = load_registry(settings)
+    again = load_registry(settings)
+    assert again == first and again is not first  # the caller's own dict
+    assert all(again[name] is first[name] for name in first)  # not parsed again
+
+    declaration = sources / "iot" / "iot_mqtt.yaml"
+    declaration.write_text(
+        declaration.read_text(encoding="utf-8").replace("freshness_hours: 3", "freshness_hours: 5"),
+        encoding="utf-8",
+    )
+    changed = load_registry(settings)
+    assert changed["iot_mqtt"].freshness_hours == 5
+    assert first["iot_mqtt"].freshness_hours == 3
+    (sources / "iot" / "iot_mqtt.yaml").unlink()
+    assert "iot_mqtt" not in load_registry(settings)
