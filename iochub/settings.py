@@ -52,6 +52,8 @@ class Settings:
     # above it, DuckDB spills to IOC_HOME/tmp/duckdb.
     duckdb_memory: str = "2GB"
     duckdb_threads: int = os.cpu_count() or 1
+    # Airflow's task slots (LocalExecutor processes running at once).
+    airflow_parallelism: int = 4
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -86,6 +88,9 @@ class Settings:
             extract_workers=max(1, int(os.environ.get("IOC_EXTRACT_WORKERS", cls.extract_workers))),
             duckdb_memory=_memory(os.environ.get("IOC_DUCKDB_MEMORY", cls.duckdb_memory)),
             duckdb_threads=max(1, int(os.environ.get("IOC_DUCKDB_THREADS", cls.duckdb_threads))),
+            airflow_parallelism=max(
+                1, int(os.environ.get("IOC_AIRFLOW_PARALLELISM", cls.airflow_parallelism))
+            ),
         )
 
     # --- storage layout (see DESIGN.md "Storage") -------------------------------------------
@@ -255,7 +260,7 @@ class Settings:
             "AIRFLOW_HOME": str(self.airflow_home),
             "AIRFLOW__CORE__DAGS_FOLDER": str(self.dags_dir),
             "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-            "AIRFLOW__CORE__PARALLELISM": "4",
+            "AIRFLOW__CORE__PARALLELISM": str(self.airflow_parallelism),
             "AIRFLOW__CORE__MAX_ACTIVE_TASKS_PER_DAG": "2",
             "AIRFLOW__COSMOS__ENABLE_TELEMETRY": "False",
             "AIRFLOW__API__PORT": str(self.airflow_port),
