@@ -115,11 +115,12 @@ def validate_dataframe(
     frame: pd.DataFrame,
     context: AbstractDataContext | None = None,
     run_name: str | None = None,
-    result_format: Literal["BASIC", "SUMMARY"] = "SUMMARY",
+    result_format: Literal["BOOLEAN_ONLY", "BASIC", "SUMMARY"] = "SUMMARY",
 ) -> list[ExpectationOutcome]:
     """Run ``suite`` as a GX checkpoint over ``frame`` in ``context`` (a new one if none); the
     result carries ``run_name`` (the build's run id) in Data Docs. ``BASIC`` results (counts
-    and observed values, no unexpected-value lists) are enough where no Data Docs are made."""
+    and observed values, no unexpected-value lists) are enough where no Data Docs are made;
+    ``BOOLEAN_ONLY`` says only what passed (observed values are empty)."""
     from great_expectations.core.run_identifier import RunIdentifier
 
     context = context or gate_context()
