@@ -8,19 +8,23 @@ on DuckDB, see DESIGN.md). Every expectation's result is written to ``meta.gate_
 the build warehouse, so the data-health dashboard shows it once published; any failure makes
 :func:`run_publish_gate` report failure and publish is refused.
 
-After a build of new runs, a large mart that changed is not read whole again: its expectations
-that judge each row on its own (not null, in a set, within a range, a pattern, one column
-after another, a key found in its dimension) are validated on the rows the published warehouse
-does not hold (:func:`new_rows_suites`), the rest (row counts, uniqueness, the latest value, a
-share of rows) on the whole mart's few columns they read. A new day at scale 1 adds thousands
-of rows to marts of millions: only those are read into memory.
+A large mart is never read whole into memory (:func:`split_suite`): its expectations that judge
+each row on its own (not null, in a set, within a range, a pattern, one column after another,
+a key found in its dimension) read its rows about a million at a time
+(:data:`VECTORS_PER_FRAME`), and after a build of new runs only the rows the published warehouse
+does not hold; the rest (row counts, uniqueness, the latest value, a share of rows) read the
+whole mart's few columns they use. A new day at scale 1 adds thousands of rows to marts of
+millions: only those are validated again, and a full validation of 16 million drug lines holds
+one frame of them at a time.
 """
 
 from __future__ import annotations
 
+import copy
 import json
 import logging
-from dataclasses import dataclass
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from functools import partial
 from pathlib import Path
@@ -53,11 +57,14 @@ from iochub.publish import PUBLISHED_SCHEMAS, changed_tables
 from iochub.web_assets import AssetsMissing, localise
 
 MARTS_DIR = Path(__file__).resolve().parents[1] / "dbt_project" / "models" / "marts"
-# A changed mart of at least this many rows is validated on its new rows (new_rows_suites):
-# below it, reading the mart whole costs less than finding them, and a second checkpoint per
-# mart would cost more than it saves (measured: a checkpoint of one expectation 26 ms, of ten
-# 137 ms, on a 100-row frame).
-NEW_ROWS_FROM = 100_000
+# A mart of at least this many rows is validated in parts (split_suite): below it, reading the
+# mart whole costs less than finding its new rows, and a second checkpoint per mart would cost
+# more than it saves (measured: a checkpoint of one expectation 26 ms, of ten 137 ms, on a
+# 100-row frame).
+LARGE_MART_ROWS = 100_000
+# Rows of a large mart in memory at once for its row-by-row expectations, in DuckDB's vectors of
+# 2,048 rows: about a million.
+VECTORS_PER_FRAME = 500
 
 log = logging.getLogger(__name__)
 
@@ -250,43 +257,32 @@ def judges_whole_table(expectation: Expectation) -> bool:
     return not isinstance(mostly, int | float) or mostly < 1
 
 
-def new_rows_suites(suite: MartSuite) -> list[MartSuite]:
-    """``suite`` as two: its row-by-row expectations on the mart's new rows, the others on the
-    whole mart, reading only the columns they use."""
+def split_suite(suite: MartSuite, new_rows_only: bool) -> tuple[MartSuite, MartSuite]:
+    """``suite`` as two: the expectations that judge the whole mart, reading only the columns
+    they use, and the row-by-row ones (read in frames; with ``new_rows_only``, of the rows the
+    published mart does not hold)."""
     expectations = suite.expectations()
     whole = [e for e in expectations if judges_whole_table(e)]
     each_row = [e for e in expectations if not judges_whole_table(e)]
-    return [
+    return (
         MartSuite(suite.table, partial(list, whole), columns=tuple(sorted(_columns_used(whole)))),
         MartSuite(
             suite.table,
-            partial(list, each_row),
+            # GX binds an expectation to the suite it runs in: new objects for every frame.
+            partial(_copies, each_row),
             columns=suite.columns,
             computed=suite.computed,
-            new_rows_only=True,
+            new_rows_only=new_rows_only,
         ),
-    ]
+    )
 
 
-def _on_new_rows(
-    con: duckdb.DuckDBPyConnection, suites: list[MartSuite], only: set[str]
-) -> list[MartSuite]:
-    """The suites of the changed marts (``only``) of at least :data:`NEW_ROWS_FROM` rows whose
-    published version has the same columns, split by :func:`new_rows_suites`; the rest as
-    given. ``con`` has the build open and the serving warehouse attached as ``serving``."""
-    chosen = []
-    for suite in suites:
-        model = suite.table.split(".", 1)[1]
-        if (
-            suite.table != INVENTORY_TABLE
-            and model in only
-            and _rows(con, suite.table) >= NEW_ROWS_FROM
-            and _alike(con, suite.table)
-        ):
-            chosen.extend(new_rows_suites(suite))
-        else:
-            chosen.append(suite)
-    return chosen
+def _copies(expectations: list[Expectation]) -> list[Expectation]:
+    return [copy.copy(expectation) for expectation in expectations]
+
+
+def _is_large(con: duckdb.DuckDBPyConnection, suite: MartSuite) -> bool:
+    return suite.table != INVENTORY_TABLE and _rows(con, suite.table) >= LARGE_MART_ROWS
 
 
 def _rows(con: duckdb.DuckDBPyConnection, table: str) -> int:
@@ -351,7 +347,7 @@ def _previous_maxima(serving_db: Path | None, tables: dict[str, str]) -> dict[st
     }
 
 
-def _frame(con: duckdb.DuckDBPyConnection, suite: MartSuite) -> pd.DataFrame:
+def _rows_query(suite: MartSuite) -> str:
     selected = ["*"] if suite.columns is None else [f't."{c}"' for c in suite.columns]
     selected += [f'{expression} as "{name}"' for name, expression in suite.computed.items()]
     rows = suite.table
@@ -363,7 +359,54 @@ def _frame(con: duckdb.DuckDBPyConnection, suite: MartSuite) -> pd.DataFrame:
             f"published as (select hash(*columns(*)) as __row_hash from serving.{suite.table}) "
             "select * exclude (__row_hash) from now anti join published using (__row_hash))"
         )
-    return con.sql(f"select {', '.join(selected) or '1'} from {rows} as t").df()
+    return f"select {', '.join(selected) or '1'} from {rows} as t"
+
+
+def _frame(con: duckdb.DuckDBPyConnection, suite: MartSuite) -> pd.DataFrame:
+    return con.sql(_rows_query(suite)).df()
+
+
+def _frames(con: duckdb.DuckDBPyConnection, suite: MartSuite) -> Iterator[pd.DataFrame]:
+    """The suite's rows, up to :data:`VECTORS_PER_FRAME` of DuckDB's vectors at a time (a frame
+    may be shorter before the last, after a join): at least one frame, maybe empty."""
+    result = con.execute(_rows_query(suite))
+    frame = result.fetch_df_chunk(VECTORS_PER_FRAME)
+    yield frame
+    while len(frame):
+        frame = result.fetch_df_chunk(VECTORS_PER_FRAME)
+        if len(frame):
+            yield frame
+
+
+def _validate_in_frames(
+    con: duckdb.DuckDBPyConnection,
+    suite: MartSuite,
+    context: AbstractDataContext,
+    run_id: str,
+) -> list[ExpectationOutcome]:
+    """A row-by-row suite over its frames, one outcome per expectation: passed if it passed on
+    every frame, the unexpected rows summed."""
+    merged: dict[int, ExpectationOutcome] = {}
+    rows = 0
+    for number, frame in enumerate(_frames(con, suite), start=1):
+        rows += len(frame)
+        part = replace(suite, frame_number=number)
+        for index, outcome in enumerate(validate_dataframe(part, frame, context, run_id)):
+            before = merged.get(index)
+            merged[index] = outcome if before is None else _combined(before, outcome)
+    log.info(
+        "gate: validated %s row by row (%d %srows)",
+        suite.table,
+        rows,
+        "new " if suite.new_rows_only else "",
+    )
+    return [replace(o, checkpoint=f"publish_gate__{suite.name}") for o in merged.values()]
+
+
+def _combined(first: ExpectationOutcome, then: ExpectationOutcome) -> ExpectationOutcome:
+    counts = [json.loads(first.observed), json.loads(then.observed)]
+    observed = sum(counts) if all(isinstance(c, int) for c in counts) else counts[-1]
+    return replace(first, success=first.success and then.success, observed=json.dumps(observed))
 
 
 def _table_shapes(db: Path) -> dict[str, tuple[int, set[str]]]:
@@ -446,17 +489,24 @@ def run_publish_gate(
         if only is not None and serving_db is not None:
             literal = str(serving_db).replace("'", "''")
             con.execute(f"attach '{literal}' as serving (read_only)")
-            chosen = _on_new_rows(con, chosen, only)
         for suite in chosen:
-            frame = inventory if suite.table == INVENTORY_TABLE else _frame(con, suite)
-            assert frame is not None
-            log.info(
-                "gate: validating %s (%d %srows)",
-                suite.table,
-                len(frame),
-                "new " if suite.new_rows_only else "",
-            )
-            outcomes.extend(validate_dataframe(suite, frame, context, run_id))
+            if suite.table == INVENTORY_TABLE:
+                assert inventory is not None
+                outcomes.extend(validate_dataframe(suite, inventory, context, run_id))
+                continue
+            if not _is_large(con, suite):
+                frame = _frame(con, suite)
+                log.info("gate: validating %s (%d rows)", suite.table, len(frame))
+                outcomes.extend(validate_dataframe(suite, frame, context, run_id))
+                continue
+            # Changed since the last publish (only), the published rows need no second look.
+            new_rows_only = only is not None and _alike(con, suite.table)
+            whole, each_row = split_suite(suite, new_rows_only)
+            frame = _frame(con, whole)
+            log.info("gate: validating %s as a whole (%d rows)", suite.table, len(frame))
+            outcomes.extend(validate_dataframe(whole, frame, context, run_id))
+            del frame
+            outcomes.extend(_validate_in_frames(con, each_row, context, run_id))
     result = GateResult(run_id=run_id, outcomes=outcomes)
     _record(build_db, result)
     if docs_dir is not None:

@@ -32,18 +32,20 @@ class MartSuite:
 
     ``columns`` are the columns the frame needs (None: all); ``computed`` adds columns the
     gate computes in SQL (``name → expression`` over the mart aliased ``t``). ``new_rows_only``:
-    the frame holds only the rows that the last published warehouse does not (the gate's
-    validation of a large changed mart, expectations.gate)."""
+    only the rows that the last published warehouse does not hold (the gate's validation of a
+    large changed mart, expectations.gate)."""
 
     table: str
     expectations: Callable[[], list[Expectation]]
     columns: tuple[str, ...] | None = None
     computed: Mapping[str, str] = field(default_factory=dict)
     new_rows_only: bool = False
+    frame_number: int = 0  # a part of the rows, read one frame at a time (expectations.gate)
 
     @property
     def name(self) -> str:
-        return self.table.replace(".", "__") + ("__new_rows" if self.new_rows_only else "")
+        name = self.table.replace(".", "__") + ("__new_rows" if self.new_rows_only else "")
+        return name + (f"__frame_{self.frame_number}" if self.frame_number else "")
 
 
 def _fct_health_episode() -> list[Expectation]:

@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from typing import Any
 
 import duckdb
+import pandas as pd
 import pytest
 
 from expectations import gate
 from expectations.contract import mart_models
-from expectations.gate import MARTS_DIR, mart_suites, run_publish_gate
+from expectations.gate import MARTS_DIR, ExpectationOutcome, mart_suites, run_publish_gate
+from expectations.suites import MartSuite
 from iochub.settings import Settings
 
 pytestmark = pytest.mark.integration
@@ -68,7 +71,7 @@ def test_rates_references_and_freshness_are_enforced(
 def test_a_large_changed_mart_is_validated_on_its_new_rows(
     province_warehouse: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(gate, "NEW_ROWS_FROM", 1)  # the demo province's marts are small
+    monkeypatch.setattr(gate, "LARGE_MART_ROWS", 1)  # the demo province's marts are small
     serving = tmp_path / "serving.duckdb"
     build = tmp_path / "build.duckdb"
     shutil.copy(province_warehouse.build_db, serving)
@@ -109,3 +112,42 @@ def test_a_large_changed_mart_is_validated_on_its_new_rows(
     }
     (suite,) = mart_suites(build, serving, only={"fct_health_episode"})
     assert len([o for o in result.outcomes if o.table == suite.table]) == len(suite.expectations())
+
+
+def test_a_large_mart_is_validated_a_frame_at_a_time(
+    province_warehouse: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(gate, "LARGE_MART_ROWS", 1)
+    monkeypatch.setattr(gate, "VECTORS_PER_FRAME", 1)  # frames of 2,048 rows
+    build = tmp_path / "build.duckdb"
+    shutil.copy(province_warehouse.build_db, build)
+    with duckdb.connect(str(build)) as con:
+        episodes = con.execute("select count(*) from marts.fct_health_episode").fetchall()[0][0]
+        assert episodes > 3 * 2048
+        # Two unknown visit types, in the first frame and in the last.
+        con.execute(
+            "update marts.fct_health_episode set visit_type_code = '99' "
+            f"where rowid in (10, {episodes - 10})"
+        )
+    (suite,) = mart_suites(build, only={"fct_health_episode"})
+    frames: list[int] = []
+    validate = gate.validate_dataframe
+
+    def counting(part: MartSuite, frame: pd.DataFrame, *args: Any) -> list[ExpectationOutcome]:
+        frames.append(len(frame))
+        return validate(part, frame, *args)
+
+    monkeypatch.setattr(gate, "validate_dataframe", counting)
+    result = run_publish_gate(build, "frames", [suite])
+    # the whole-mart expectations once, the row-by-row ones a frame at a time
+    full, rest = divmod(episodes, 2048)
+    assert frames[0] == episodes and frames[1:] == [2048] * full + ([rest] if rest else [])
+    assert {(f.checkpoint, f.expectation, f.column, f.observed) for f in result.failures} == {
+        (
+            "publish_gate__marts__fct_health_episode",
+            "expect_column_values_to_be_in_set",
+            "visit_type_code",
+            "2",  # summed over the frames
+        ),
+    }
+    assert len(result.outcomes) == len(suite.expectations())
