@@ -11,7 +11,9 @@ rows stay in the lake (the next build of any kind takes them) and the listener s
 
 ``make demo`` starts one listener per MQTT source beside Airflow (``ioc demo up``); while it
 runs, the source's DAG runs skip (the source's lock is held) and the demo clock does not trigger
-them.
+them. A listener started while a scheduled run drains the source (a just-started Airflow runs the
+hour it missed) waits for that run to end instead of giving up: it found the lock taken and
+exited, and the demo's stream then waited for the next hourly drain.
 """
 
 from __future__ import annotations
@@ -28,11 +30,16 @@ import httpx
 
 from connectors.landing import Manifest
 from connectors.registry import Source
+from connectors.source_lock import SourceBusy
 from iochub.assets import asset_name
 from iochub.settings import Settings
 from iochub.ticker import AirflowApi
 
 log = logging.getLogger(__name__)
+
+# How often a listener tries again for a source a scheduled run holds (a drain ends within its
+# max_seconds).
+LOCK_RETRY_SECONDS = 2.0
 
 
 @dataclass
@@ -109,6 +116,18 @@ def follow(
         f"{source.name}: listening; a run is committed {source.mqtt.batch_seconds:.0f} s after "
         f"the first message of each batch, Airflow told at most every {notify_seconds:.0f} s"
     )
-    runs = follow_mqtt(source, settings, stop, committed)
+    while True:
+        try:
+            runs = follow_mqtt(source, settings, stop, committed)
+            break
+        except SourceBusy as busy:
+            # Another listener is a second copy of this one: that is the operator's to resolve.
+            if busy.holder.get("listener") or stop.is_set():
+                raise
+            say(
+                f"{source.name}: held by pid {busy.holder.get('pid', '?')} "
+                f"({busy.holder.get('purpose', 'an extract run')}): listening once it ends"
+            )
+            stop.wait(LOCK_RETRY_SECONDS)
     notifier.send()
     return runs

@@ -310,3 +310,60 @@ def test_ids_kept_in_older_manifests_are_not_carried_on(own_home: Settings, clie
         assert run.manifest.watermark_before == {"water_readings": "2025-07-01 10:00:00"}
         assert run.manifest.watermark_after == {"water_readings": "2025-07-01 10:00:00"}
         assert state.watermarks == {"water_readings": "2025-07-01 10:00:00"}
+
+
+def test_a_listener_waits_for_a_scheduled_run_then_takes_the_source(
+    own_home: Settings, client_id: str
+) -> None:
+    from connectors.source_lock import source_lock
+    from iochub.listener import follow
+
+    prefix = f"iochub/test/{uuid.uuid4().hex[:12]}"
+    source = _source(own_home, client_id, prefix, batch_seconds=1.0)
+    held, release = threading.Event(), threading.Event()
+
+    def scheduled_run() -> None:  # a DAG run draining the source when the listener starts
+        with source_lock(own_home, "iot_mqtt", "extract run of iot_mqtt"):
+            held.set()
+            release.wait(30)
+
+    drain = threading.Thread(target=scheduled_run, daemon=True)
+    drain.start()
+    assert held.wait(10)
+    said: list[str] = []
+    stop = threading.Event()
+    listener = threading.Thread(
+        target=follow, args=(own_home, source, None, 300.0, said.append, stop), daemon=True
+    )
+    listener.start()
+    try:
+        _wait_for(lambda: any("listening once it ends" in s for s in said), "the listener waits")
+        assert listener.is_alive()
+        release.set()
+        drain.join(timeout=10)
+        _wait_for(
+            lambda: (holder(own_home, "iot_mqtt") or {}).get("listener") is True,
+            "the listener holds the source once the run ended",
+        )
+        _publish(f"{prefix}/water/WQ-01", [_water("WQ-01-W00", 1)])
+        _wait_for(lambda: any("landed {'water_readings': 1}" in s for s in said), "a run")
+    finally:
+        release.set()
+        stop.set()
+        listener.join(timeout=30)
+    assert not listener.is_alive()
+
+    # A second listener beside a running one is refused at once: two would split the stream.
+    with source_lock(own_home, "iot_mqtt", "MQTT listener of iot_mqtt", listener=True):
+        outcome: list[BaseException] = []
+
+        def second() -> None:
+            try:
+                follow(own_home, source, None, 300.0, said.append, threading.Event())
+            except SourceBusy as exc:
+                outcome.append(exc)
+
+        other = threading.Thread(target=second)
+        other.start()
+        other.join(timeout=10)
+        assert len(outcome) == 1
