@@ -79,6 +79,28 @@ def sync_tree(source: Path, target: Path) -> tuple[list[str], list[str], int, li
     return added, replaced, unchanged, removed
 
 
+class NotEnoughSpace(ValueError):
+    """The disk cannot hold the staging copy an advance writes."""
+
+
+def _check_space(sim_dir: Path, staging: Path, new_end: date) -> None:
+    """Refuse before generating when the disk cannot hold a second copy of the province: at
+    scale 1 (37 GB) an advance ran out of space after ten minutes, half-way through."""
+    needed = sum(
+        (Path(folder) / name).stat().st_size
+        for folder, _, names in os.walk(sim_dir)
+        for name in names
+    )
+    free = shutil.disk_usage(sim_dir.parent).free
+    if free < needed:
+        raise NotEnoughSpace(
+            f"moving the province to {new_end} regenerates it in {staging} and then copies what "
+            f"changed: that needs about {needed / 1e9:.1f} GB free beside {sim_dir}, and "
+            f"{free / 1e9:.1f} GB are. Free disk space, or generate a smaller province "
+            "(`ioc sim generate --scale`)."
+        )
+
+
 def advance(
     sim_dir: Path,
     hours: float,
@@ -109,6 +131,7 @@ def advance(
         db_prefix=db_prefix,
     )
     staging = sim_dir.with_name(f".{sim_dir.name}.next")
+    _check_space(sim_dir, staging, new_end)
     # Sources taken down with `ioc sim down` stay down, and their systems move on too.
     with lifted(sim_dir):
         try:

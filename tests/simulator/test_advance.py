@@ -65,3 +65,33 @@ def test_advance_adds_days_and_keeps_settled_files(tmp_path: Path) -> None:
 def test_advance_needs_a_province(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError, match="ioc sim generate"):
         advance(tmp_path / "sim", 24, None, None, "simtest_")
+
+
+def test_advance_refuses_when_the_staging_copy_cannot_fit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import shutil
+    from collections import namedtuple
+
+    from simulator import advance as module
+
+    sim = tmp_path / "sim"
+    sim.mkdir()
+    (sim / "manifest.json").write_text(
+        json.dumps(
+            {
+                "start": "2025-06-01",
+                "end": "2025-06-30",
+                "scale": 0.01,
+                "seed": 7,
+                "defect_rate": 0.0,
+                "servers": {"postgresql": False, "mariadb": False},
+            }
+        )
+    )
+    (sim / "inbox.bin").write_bytes(b"x" * 5000)
+    usage = namedtuple("usage", "total used free")
+    monkeypatch.setattr(shutil, "disk_usage", lambda _: usage(10**9, 10**9 - 4000, 4000))
+    with pytest.raises(module.NotEnoughSpace, match=r"2025-07-01 .* GB free beside"):
+        advance(sim, 24, None, None, "simtest_")
+    assert not (tmp_path / ".sim.next").exists()  # refused before generating anything
