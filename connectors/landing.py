@@ -151,6 +151,18 @@ def _write_parquet(table: pa.Table, path: Path) -> str:
     return _sha256(path)
 
 
+# Small batches of one table gathered before they are joined into one (BatchWriter.land).
+COALESCE_BATCHES = 256
+
+
+def _concatenated(batches: list[pa.Table]) -> pa.Table:
+    """The batches as one table, one contiguous chunk per column: a batch gathered from
+    thousands of files is otherwise thousands of tiny chunks, and DuckDB gives each chunk a
+    vector of its own (measured: a year of XML 130 at scale 0.1 ran out of 19 GB in the
+    contract query without this)."""
+    return pa.concat_tables(batches, promote_options="permissive").combine_chunks()
+
+
 def records_to_arrow(records: list[Record]) -> pa.Table:
     """All-string Arrow table over the union of the records' columns, in first-seen order."""
     columns: dict[str, None] = {}
@@ -184,6 +196,7 @@ class BatchWriter:
         self._parts: dict[str, int] = {}
         self._buffers: dict[str, tuple[TableSpec, list[pa.Table]]] = {}
         self._buffered_rows: dict[str, int] = {}
+        self._small_batches: dict[str, int] = {}  # per table: batches appended since the last join
         self.flush_rows = flush_rows
 
     @property
@@ -221,6 +234,16 @@ class BatchWriter:
             self._flush(spec.name)  # gathered rows are checked by the contract they came with
         buffered = self._buffers.setdefault(spec.name, (spec, []))[1]
         buffered.append(batch)
+        small = self._small_batches.get(spec.name, 0) + 1
+        if small >= COALESCE_BATCHES:
+            # Thousands of one-file tables cost far more than their rows: each column of each
+            # keeps its own buffers (the dev province's XML 130 inbox, 203,524 rows, held 2.6 GB
+            # before its first flush). The last ones joined into one hold the same rows in their
+            # data's size; the tables joined before are left as they are (copied once more only
+            # when the part is written).
+            buffered[-small:] = [_concatenated(buffered[-small:])]
+            small = 0
+        self._small_batches[spec.name] = small
         # A running count: summing the buffer at every batch was quadratic in the batches a
         # part gathers (a fifth of the landing process's time on the scale-1 XML 130 inbox).
         self._buffered_rows[spec.name] = self._buffered_rows.get(spec.name, 0) + batch.num_rows
@@ -230,13 +253,10 @@ class BatchWriter:
     def _flush(self, table: str) -> None:
         spec, buffered = self._buffers.pop(table, (None, []))
         self._buffered_rows.pop(table, None)
+        self._small_batches.pop(table, None)
         if spec is None or not buffered:
             return
-        # One contiguous chunk per column: a batch gathered from thousands of files is otherwise
-        # thousands of tiny chunks, and DuckDB gives each chunk a vector of its own (measured:
-        # a year of XML 130 at scale 0.1 ran out of 19 GB in the contract query without this).
-        batch = pa.concat_tables(buffered, promote_options="permissive").combine_chunks()
-        self._check_and_write(spec, batch)
+        self._check_and_write(spec, _concatenated(buffered))
 
     def _check_and_write(self, spec: TableSpec, batch: pa.Table) -> None:
         """Check a batch against the table's contract, write its clean rows as the next part

@@ -3,6 +3,7 @@
 import json
 
 import pyarrow.parquet as pq
+import pytest
 
 from connectors.extract import run_extract
 from connectors.landing import read_manifests
@@ -113,3 +114,31 @@ def test_every_declared_column_is_readable_whatever_the_parts_carried(home: Sett
         f"'{folder}/*/*.parquet', hive_partitioning = true, union_by_name = true)"
     ).fetchall()
     assert rows == [("LK1", None, None, None)]
+
+
+def test_many_small_batches_are_joined_as_they_arrive(
+    home: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import pyarrow as pa
+
+    from connectors import landing
+    from connectors.registry import load_registry
+
+    spec = load_registry(home)["one_stop"].tables[0]
+    writer = landing.BatchWriter(home, "one_stop", flush_rows=10**9)
+    handed: list[pa.Table] = []
+    monkeypatch.setattr(writer, "_check_and_write", lambda _spec, batch: handed.append(batch))
+    batches = []
+    for i in range(3 * landing.COALESCE_BATCHES + 7):  # a file's worth each, columns that vary
+        row = {"id": str(i), "note": None if i % 3 else f"n{i}"}
+        if i % 5 == 0:
+            row["extra"] = "x"
+        batches.append(landing.records_to_arrow([row]))
+        writer.land(spec, batches[-1])
+        assert len(writer._buffers[spec.name][1]) <= 3 + landing.COALESCE_BATCHES
+    writer._flush(spec.name)
+    (joined,) = handed
+    expected = pa.concat_tables(batches, promote_options="permissive")
+    assert joined.schema == expected.schema
+    assert joined.to_pylist() == expected.to_pylist()  # the same rows, in the same order
+    assert all(column.num_chunks == 1 for column in joined.columns)
