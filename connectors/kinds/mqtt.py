@@ -159,27 +159,30 @@ def committed_ids(
     first. A file counts once its run's manifest exists; file names start with the run id, which
     starts with the run's UTC time, so they sort by age."""
     committed = {path.stem for path in (settings.manifest_dir / source.name).glob("*.json")}
-    found: dict[str, list[str]] = {}
-    for table in source.tables:
-        raw = settings.raw_dir / source.name / table.name
-        quarantine = settings.quarantine_dir / source.name
-        per_run: dict[str, list[str]] = {}
-        for day in sorted({d.name for d in (*_days(raw), *_days(quarantine))}, reverse=True):
-            for run_id, path in _committed_files(raw / day, committed):
+    raw = settings.raw_dir / source.name
+    quarantine = settings.quarantine_dir / source.name
+    # Per table, per run: the ids found so far, newest load days first.
+    per_run: dict[str, dict[str, list[str]]] = {table.name: {} for table in source.tables}
+    days = {d.name for folder in (quarantine, *(raw / t for t in per_run)) for d in _days(folder)}
+    for day in sorted(days, reverse=True):
+        for table, runs in per_run.items():
+            for run_id, path in _committed_files(raw / table / day, committed):
                 ids = pq.read_table(path, columns=[field]).column(field).to_pylist()
-                per_run.setdefault(run_id, []).extend(str(i) for i in ids if i is not None)
-            for run_id, path in _committed_files(quarantine / day, committed):
-                rows = pq.read_table(path, columns=["table_name", "raw_content"]).to_pylist()
-                for row in rows:
-                    if row["table_name"] == table.name:
-                        value = json.loads(row["raw_content"]).get(field)
-                        if value is not None:
-                            per_run.setdefault(run_id, []).append(str(value))
-            if sum(map(len, per_run.values())) >= limit:
-                break
-        ordered = [i for run_id in sorted(per_run) for i in per_run[run_id]]
-        found[table.name] = ordered[-limit:]
-    return found
+                runs.setdefault(run_id, []).extend(str(i) for i in ids if i is not None)
+        # A quarantine file holds every table's rejected rows of its run: read once.
+        for run_id, path in _committed_files(quarantine / day, committed):
+            rows = pq.read_table(path, columns=["table_name", "raw_content"]).to_pylist()
+            for row in rows:
+                if row["table_name"] in per_run:
+                    value = json.loads(row["raw_content"]).get(field)
+                    if value is not None:
+                        per_run[row["table_name"]].setdefault(run_id, []).append(str(value))
+        if all(sum(map(len, runs.values())) >= limit for runs in per_run.values()):
+            break
+    return {
+        table: [i for run_id in sorted(runs) for i in runs[run_id]][-limit:]
+        for table, runs in per_run.items()
+    }
 
 
 def _days(folder: Path) -> list[Path]:
